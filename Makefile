@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# bpf-oom top-level Makefile.
+#
+# On a user's machine (what DKMS runs):
+#   make module [KVER=<kernel>] [KDIR=<headers>]   build bpf_oom.ko, fail without BTF
+#   make dkms-install / dkms-uninstall             register with DKMS (as root)
+#
+# In this repository (developers and CI, as root):
+#   make setup    prepare the cached trixie toolchain and the kernel matrix
+#   make check    build via DKMS for every kernel, boot each in QEMU, run the tests
+#   make bench    run the benchmarks in the VM
+#   make vm-run K=<name|kver> CMD='...'   run a command in the VM, module loaded
+#   make help
+
+KVER ?= $(shell uname -r)
+KDIR ?= /lib/modules/$(KVER)/build
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
+
+# What DKMS needs in /usr/src/bpf-oom-<version>.
+DKMS_FILES := dkms.conf Kbuild Makefile LICENSE module include \
+	scripts/kernel-features.sh scripts/check-ko.sh
+
+.PHONY: all module clean-module dkms-install dkms-uninstall dkms-src \
+	setup check bench vm-run bpf-build clean help
+
+all: module
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	scripts/check-ko.sh bpf_oom.ko
+
+clean-module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+
+# Copy the module sources to $(DESTDIR)/usr/src/bpf-oom-$(VERSION).
+dkms-src:
+	rm -rf $(DESTDIR)/usr/src/bpf-oom-$(VERSION)
+	mkdir -p $(DESTDIR)/usr/src/bpf-oom-$(VERSION)
+	cp -a --parents $(DKMS_FILES) $(DESTDIR)/usr/src/bpf-oom-$(VERSION)/
+	find $(DESTDIR)/usr/src/bpf-oom-$(VERSION) -name generated -prune -exec rm -rf {} +
+
+dkms-install: dkms-src
+	dkms install bpf-oom/$(VERSION)
+
+dkms-uninstall:
+	dkms remove bpf-oom/$(VERSION) --all
+	rm -rf /usr/src/bpf-oom-$(VERSION)
+
+# Test programs and BPF objects; run inside the trixie rootfs by scripts/.
+bpf-build:
+	$(MAKE) -C tests
+
+setup:
+	scripts/setup.sh $(FORCE)
+
+check:
+	scripts/check.sh
+
+bench:
+	scripts/check.sh --bench
+
+vm-run:
+	scripts/vm-run.sh $(K) -- $(CMD)
+
+clean:
+	rm -rf build
+	$(MAKE) -C tests clean
+
+help:
+	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'

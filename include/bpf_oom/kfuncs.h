@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kfuncs.h - the kfuncs bpf-oom provides, one prototype for both sides.
+ *
+ * The prototypes are those of upstream Linux (the memcg kfuncs as merged in
+ * 7.0, mm/bpf_memcontrol.c), so a BPF program written for upstream builds
+ * against bpf-oom unchanged. libbpf binds each kfunc by name: to vmlinux when
+ * the running kernel has it (7.0 and later for the memcg kfuncs), otherwise to
+ * the bpf_oom module's copy.
+ *
+ * In BPF programs include it after vmlinux.h and <bpf/bpf_helpers.h>; every
+ * kfunc is declared __weak, so bpf_ksym_exists() can test for it. In the
+ * module it only declares the functions.
+ */
+#ifndef _BPF_OOM_KFUNCS_H
+#define _BPF_OOM_KFUNCS_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#define __bpf_oom_ksym
+struct mem_cgroup;
+struct cgroup_subsys_state;
+enum vm_event_item;
+enum memcg_memory_event;
+#else
+#define __bpf_oom_ksym __ksym __weak
+#endif
+
+/* memcg kfuncs (upstream: mm/bpf_memcontrol.c, Linux 7.0) */
+struct mem_cgroup *bpf_get_root_mem_cgroup(void) __bpf_oom_ksym;
+struct mem_cgroup *bpf_get_mem_cgroup(struct cgroup_subsys_state *css) __bpf_oom_ksym;
+void bpf_put_mem_cgroup(struct mem_cgroup *memcg) __bpf_oom_ksym;
+unsigned long bpf_mem_cgroup_vm_events(struct mem_cgroup *memcg,
+				       enum vm_event_item event) __bpf_oom_ksym;
+unsigned long bpf_mem_cgroup_memory_events(struct mem_cgroup *memcg,
+					   enum memcg_memory_event event) __bpf_oom_ksym;
+unsigned long bpf_mem_cgroup_usage(struct mem_cgroup *memcg) __bpf_oom_ksym;
+unsigned long bpf_mem_cgroup_page_state(struct mem_cgroup *memcg, int idx) __bpf_oom_ksym;
+void bpf_mem_cgroup_flush_stats(struct mem_cgroup *memcg) __bpf_oom_ksym;
+
+#endif /* _BPF_OOM_KFUNCS_H */

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * compat.h - every kernel-version difference bpf-oom copes with, in one place.
+ *
+ * Tested by feature wherever the kernel lets us (a macro, or the kernel's own
+ * BTF through generated/features.h), by version only where nothing else tells.
+ * Each entry says which kernel changed what, so it can be dropped once the
+ * oldest supported kernel (6.12) has moved past it.
+ */
+#ifndef _BPF_OOM_COMPAT_H
+#define _BPF_OOM_COMPAT_H
+
+#include <linux/btf.h>
+#include <linux/version.h>
+
+/*
+ * generated/features.h is written at build time by scripts/kernel-features.sh
+ * from the BTF of the kernel being built for (the headers' vmlinux). It
+ * defines BPF_OOM_KERNEL_HAS_<kfunc> to 1 for every kfunc that kernel
+ * already provides, 0 otherwise.
+ */
+#include "generated/features.h"
+
+/* 6.9: module-defined struct_ops; 6.12 is the oldest stock LTS we support. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+#error "bpf-oom needs Linux 6.12 or later"
+#endif
+
+/*
+ * KF_TRUSTED_ARGS: gone by 7.3, where every kfunc pointer argument is
+ * trusted by default. Defining it to 0 there keeps one flag table.
+ */
+#ifndef KF_TRUSTED_ARGS
+#define KF_TRUSTED_ARGS 0
+#endif
+
+#endif /* _BPF_OOM_COMPAT_H */

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ksyms.c - find unexported kernel symbols, once, in one place.
+ *
+ * kallsyms_lookup_name() has not been exported since 5.7. A kprobe on it
+ * yields its address (the kprobe is registered and removed at once, it never
+ * fires); from then on it is called through a static call like every other
+ * resolved function (see ksyms.h for why only static calls are IBT-safe).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kprobes.h>
+#include <linux/module.h>
+
+#include "ksyms.h"
+
+static unsigned long bpf_oom_kallsyms_stub(const char *name)
+{
+	return 0;
+}
+
+DEFINE_STATIC_CALL(bpf_oom_kallsyms_lookup_name, bpf_oom_kallsyms_stub);
+
+/**
+ * bpf_oom_ksyms_init() - make kallsyms_lookup_name() callable
+ *
+ * Return: 0, or the negative errno of the kprobe registration.
+ */
+int bpf_oom_ksyms_init(void)
+{
+	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
+	unsigned long addr;
+	int err;
+
+	err = register_kprobe(&kp);
+	if (err) {
+		pr_err("cannot find kallsyms_lookup_name: register_kprobe: %d\n", err);
+		return err;
+	}
+	addr = (unsigned long)kp.addr;
+	unregister_kprobe(&kp);
+
+	/*
+	 * kp.addr may sit past the function's ENDBR slot: harmless for a
+	 * direct call, but ask the function for its own exact address anyway.
+	 */
+	static_call_update(bpf_oom_kallsyms_lookup_name, (void *)addr);
+	addr = static_call(bpf_oom_kallsyms_lookup_name)("kallsyms_lookup_name");
+	if (!addr) {
+		pr_err("kallsyms_lookup_name cannot find itself\n");
+		return -ENOENT;
+	}
+	static_call_update(bpf_oom_kallsyms_lookup_name, (void *)addr);
+	return 0;
+}
+
+/**
+ * bpf_oom_ksym_lookup() - address of a kernel or module symbol
+ * @name: exact symbol name
+ *
+ * Return: the address, or 0 if there is no such symbol.
+ */
+unsigned long bpf_oom_ksym_lookup(const char *name)
+{
+	return static_call(bpf_oom_kallsyms_lookup_name)(name);
+}
+
+/**
+ * bpf_oom_ksym_in_vmlinux() - whether the kernel itself has a symbol
+ * @name: exact symbol name
+ *
+ * kallsyms_lookup_name() searches vmlinux first, then every module, this one
+ * included: a symbol found only in bpf_oom is not the kernel's.
+ *
+ * Return: true if vmlinux (or another module) defines @name.
+ */
+bool bpf_oom_ksym_in_vmlinux(const char *name)
+{
+	unsigned long addr = bpf_oom_ksym_lookup(name);
+
+	return addr && !within_module(addr, THIS_MODULE);
+}
+
+/**
+ * bpf_oom_ksyms_resolve() - resolve a table of symbols, all or nothing
+ * @syms: the table
+ * @count: its length
+ *
+ * Data pointers are filled in and static calls pointed at their functions.
+ * On failure nothing is left half-updated that could be called: a static
+ * call still points at its stub.
+ *
+ * Return: 0, or -ENOENT naming the first missing symbol in the log.
+ */
+int bpf_oom_ksyms_resolve(const struct bpf_oom_ksym *syms, size_t count)
+{
+	unsigned long addr;
+	size_t i;
+
+	/* First check them all, so a failure leaves every stub in place. */
+	for (i = 0; i < count; i++) {
+		addr = bpf_oom_ksym_lookup(syms[i].name);
+		if (!addr || within_module(addr, THIS_MODULE)) {
+			pr_err("kernel symbol %s not found: this kernel is not supported\n",
+			       syms[i].name);
+			return -ENOENT;
+		}
+	}
+	for (i = 0; i < count; i++) {
+		addr = bpf_oom_ksym_lookup(syms[i].name);
+		if (syms[i].data)
+			*syms[i].data = (void *)addr;
+		else
+			__static_call_update(syms[i].key, syms[i].tramp, (void *)addr);
+	}
+	return 0;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ksyms.h - resolving and calling kernel symbols the kernel does not export.
+ *
+ * Functions are called only through static calls: the kernel patches every
+ * static_call() site of the module into a direct call to the resolved
+ * address. An indirect call through a plain function pointer would fault on
+ * CPUs with IBT, because Debian's kernels seal the ENDBR of every function
+ * whose address the kernel itself never takes (environment.md: 6.12's
+ * out_of_memory starts with a NOP where the ENDBR was). Data is read through
+ * resolved pointers, which IBT does not police.
+ */
+#ifndef _BPF_OOM_KSYMS_H
+#define _BPF_OOM_KSYMS_H
+
+#include <linux/static_call.h>
+#include <linux/types.h>
+
+/**
+ * struct bpf_oom_ksym - one kernel symbol the module needs
+ * @name: exact symbol name (a .isra/.constprop clone is never accepted: its
+ *        calling convention may differ from the prototype we call it with)
+ * @data: for a data symbol, where to store its address; else NULL
+ * @key:  for a function, the static call that will call it; else NULL
+ * @tramp: the static call's trampoline (STATIC_CALL_TRAMP_ADDR)
+ */
+struct bpf_oom_ksym {
+	const char *name;
+	void **data;
+	struct static_call_key *key;
+	void *tramp;
+};
+
+/* A data symbol: @ptr receives its address. */
+#define BPF_OOM_KSYM_DATA(sym, ptr) \
+	{ .name = #sym, .data = (void **)&(ptr) }
+
+/* A function, called through static call @call (DEFINE_STATIC_CALL). */
+#define BPF_OOM_KSYM_CALL(sym, call) \
+	{ .name = #sym, .key = &STATIC_CALL_KEY(call), \
+	  .tramp = STATIC_CALL_TRAMP_ADDR(call) }
+
+int bpf_oom_ksyms_init(void);
+unsigned long bpf_oom_ksym_lookup(const char *name);
+bool bpf_oom_ksym_in_vmlinux(const char *name);
+int bpf_oom_ksyms_resolve(const struct bpf_oom_ksym *syms, size_t count);
+
+#endif /* _BPF_OOM_KSYMS_H */

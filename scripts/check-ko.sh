@@ -1,0 +1,37 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# check-ko.sh MODULE.ko - fail unless the module can work with BPF at all.
+#
+# Kbuild silently skips module BTF (it prints one line) when the headers lack
+# vmlinux or pahole is missing or too old; resolve_btfids only warns about an
+# unresolved kfunc. Without BTF no kfunc or struct_ops can be registered, so
+# turn both into hard, explained build failures.
+set -eu
+
+ko=$1
+fail() { echo "bpf-oom: $ko: $*" >&2; exit 1; }
+
+[ -f "$ko" ] || fail "not built"
+sections=$(readelf -SW "$ko")
+echo "$sections" | grep -q ' \.BTF ' ||
+	fail "no .BTF section: module BTF was not generated (needs pahole >= 1.28 and the headers' vmlinux)"
+
+# Every __BTF_ID__func__<name>__<n> symbol marks the 4-byte slot
+# resolve_btfids must fill with <name>'s BTF id; 0 means unresolved.
+ids=$(mktemp)
+trap 'rm -f "$ids"' EXIT
+nr=0
+# No .BTF_ids at all is fine only if no kfunc needs one (the kernel has
+# them all); a kfunc symbol without the section is caught below.
+objcopy -O binary --only-section=.BTF_ids "$ko" "$ids" 2>/dev/null || : >"$ids"
+for sym in $(readelf -sW "$ko" | awk '$8 ~ /^__BTF_ID__func__/ { print $2 ":" $8 }'); do
+	off=$((0x${sym%%:*}))
+	name=${sym#*:}
+	name=${name#__BTF_ID__func__}
+	name=${name%__*}
+	id=$(od -An -tu4 -j "$off" -N4 "$ids" 2>/dev/null | tr -d ' ')
+	[ "${id:-0}" != 0 ] || fail "kfunc $name has no BTF id (resolve_btfids did not resolve it)"
+	nr=$((nr + 1))
+done
+echo "bpf-oom: $ko: .BTF present, $nr kfunc BTF id(s) resolved"

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh - build bpf-oom for every kernel of the matrix through DKMS, boot
+# each kernel in QEMU with the module and the tests, and report.
+#
+#   scripts/check.sh            the whole suite (make check)
+#   scripts/check.sh --bench    the benchmarks instead (make bench)
+#
+# Prints PASS/FAIL per test per kernel, a table, and a closing
+# "N passed, N failed" line; exits non-zero if anything failed. A failed VM
+# run prints its console tail and the job output.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/vm.sh"
+trap rootfs_umount EXIT
+
+mode=test
+[ "${1:-}" = --bench ] && mode=bench
+
+[ -s "$RESOLVED" ] || die "no resolved kernel matrix: run 'make setup' first"
+VERSION=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$BPF_OOM_TOP/dkms.conf")
+OUT=$BPF_OOM_TOP/build
+RESULTS=$OUT/results.txt
+mkdir -p "$OUT"
+: >"$RESULTS"
+t_start=$(date +%s)
+
+# result KERNEL TEST PASS|FAIL [DETAIL]
+result() {
+	printf '%s %s %s\n' "$1" "$2" "$3" >>"$RESULTS"
+	printf '%-4s %-16s %s%s\n' "$3" "$1" "$2" "${4:+: $4}"
+}
+
+mapfile -t TEST_KERNELS < <(awk '$4 == "test" { print $1 " " $3 }' "$RESOLVED")
+mapfile -t FLOOR_KERNELS < <(awk '$4 == "floor" { print $1 " " $3 }' "$RESOLVED")
+[ ${#TEST_KERNELS[@]} -gt 0 ] || die "no test kernel in $RESOLVED"
+
+# ---- 1. DKMS: the user's build path, for every kernel ------------------
+log "DKMS: bpf-oom/$VERSION"
+in_rootfs sh -c "
+	set -e
+	cd $CHROOT_SRC && make -s dkms-src
+	dkms remove bpf-oom/$VERSION --all >/dev/null 2>&1 || :
+	dkms add bpf-oom/$VERSION >/dev/null
+"
+for entry in "${TEST_KERNELS[@]}"; do
+	name=${entry% *} kver=${entry#* }
+	mkdir -p "$OUT/$kver"
+	rm -f "$OUT/$kver/bpf_oom.ko"
+	t0=$(date +%s)
+	if in_rootfs dkms build -k "$kver" "bpf-oom/$VERSION" >"$OUT/$kver/dkms.log" 2>&1; then
+		mlog=$ROOTFS/var/lib/dkms/bpf-oom/$VERSION/$kver/x86_64/log/make.log
+		cp "$mlog" "$OUT/$kver/make.log"
+		result "$name" dkms_build PASS "$kver in $(($(date +%s) - t0)) s; $(grep '^bpf-oom: ' "$mlog" | sed 's/^bpf-oom: bpf_oom.ko: //')"
+		if grep -qiE 'warning:|warn:' "$mlog"; then
+			result "$name" build_no_warnings FAIL "$(grep -iE 'warning:|warn:' "$mlog" | head -n 3)"
+		else
+			result "$name" build_no_warnings PASS
+		fi
+		in_rootfs sh -c "
+			m=/var/lib/dkms/bpf-oom/$VERSION/$kver/x86_64/module/bpf_oom.ko
+			if [ -e \$m.xz ]; then xz -dc \$m.xz; elif [ -e \$m.zst ]; then zstd -dc \$m.zst; else cat \$m; fi
+		" >"$OUT/$kver/bpf_oom.ko"
+	else
+		result "$name" dkms_build FAIL "see $OUT/$kver/dkms.log"
+		tail -n 20 "$OUT/$kver/dkms.log"
+	fi
+done
+
+# The floor: DKMS must refuse, with bpf-oom's one-line reason.
+for entry in "${FLOOR_KERNELS[@]}"; do
+	name=${entry% *} kver=${entry#* }
+	rc=0
+	in_rootfs dkms build -k "$kver" "bpf-oom/$VERSION" >"$OUT/floor-$kver.log" 2>&1 || rc=$?
+	reason=$(grep '^bpf-oom: refusing' "$OUT/floor-$kver.log" || :)
+	if [ $rc = 77 ] && [ -n "$reason" ]; then
+		result "$name" dkms_refuses_floor PASS "exit 77, \"$reason\""
+	else
+		result "$name" dkms_refuses_floor FAIL "exit $rc, reason line: '${reason:-none}'"
+		cat "$OUT/floor-$kver.log"
+	fi
+done
+
+# ---- 2. test programs (once, CO-RE across the matrix) ------------------
+first=${TEST_KERNELS[0]#* }
+if [ -s "$OUT/$first/bpf_oom.ko" ]; then
+	if in_rootfs make -s -C "$CHROOT_SRC/tests" \
+		VMLINUX="/usr/src/linux-headers-$first/vmlinux" \
+		MODULE_KO="$CHROOT_SRC/build/$first/bpf_oom.ko" >"$OUT/tests-build.log" 2>&1; then
+		result all tests_build PASS
+	else
+		result all tests_build FAIL "see $OUT/tests-build.log"
+		tail -n 30 "$OUT/tests-build.log"
+	fi
+fi
+
+# ---- 3. boot every kernel ----------------------------------------------
+if [ $mode = bench ]; then
+	job='insmod /bpf-oom/bpf_oom.ko && /bpf-oom/tests/bench_memcg 20000'
+else
+	job='. /bpf-oom/suite.sh'
+fi
+printf '%s\n' "$job" >"$OUT/job.sh"
+
+for entry in "${TEST_KERNELS[@]}"; do
+	name=${entry% *} kver=${entry#* }
+	vmout=$OUT/$kver/vm
+	mkdir -p "$vmout"
+	if [ ! -s "$OUT/$kver/bpf_oom.ko" ] || ! grep -q "^all tests_build PASS" "$RESULTS"; then
+		result "$name" vm_boot FAIL "nothing to boot: the build failed"
+		continue
+	fi
+	in_rootfs "$CHROOT_SRC/scripts/mkinitramfs.sh" "$CHROOT_SRC/build/$kver/bpf_oom.ko" \
+		"$CHROOT_SRC/build/job.sh" "$CHROOT_SRC/build/$kver/vm/initramfs.cpio"
+	t0=$(date +%s)
+	log "$name: booting $kver ($(vm_accel))"
+	if ! vm_boot "$kver" "$vmout/initramfs.cpio" "$vmout"; then
+		result "$name" vm_run FAIL "no completion marker: crash, WARN (panic_on_warn) or timeout"
+		vm_report_failure "$vmout"
+		continue
+	fi
+	secs=$(($(date +%s) - t0))
+	# The job's lines, up to the kernel log appended by /init.
+	job_out=$(sed -n '/^@@BPFOOM-INIT/,/^@@BPFOOM-DMESG/p' "$vmout/results.log" | sed '1d;$d')
+	failed=0
+	while IFS= read -r line; do
+		case "$line" in
+		"PASS "*) result "$name" "${line#PASS }" PASS ;;
+		"FAIL "*)
+			t=${line#FAIL }
+			result "$name" "${t%%:*}" FAIL "${t#*: }"
+			failed=1 ;;
+		"#"*|"bench "*) printf '     %-16s %s\n' "$name" "$line" ;;
+		*) printf '     %-16s | %s\n' "$name" "$line" ;;
+		esac
+	done <<<"$job_out"
+	if [ $mode = test ]; then
+
+		result "$name" vm_run PASS "$kver booted and ran in $secs s"
+	fi
+	if [ $failed = 1 ]; then
+		echo "---- dmesg tail ($kver) ----"
+		sed -n '/^@@BPFOOM-DMESG/,/^@@BPFOOM-DONE/p' "$vmout/results.log" | tail -n 40
+	fi
+done
+
+# ---- 4. summary --------------------------------------------------------
+echo
+echo "Kernels:"
+while read -r name suite kver role; do
+	printf '  %-16s %-18s %-28s %s\n' "$name" "$suite" "$kver" "$role"
+done <"$RESOLVED"
+echo
+awk '
+	{ k[$1] = 1; t[$2] = 1; r[$2 " " $1] = $3 }
+	END {
+		printf "%-44s", "test"; for (x in k) printf " %-16s", x; printf "\n"
+		for (y in t) {
+			printf "%-44s", y
+			for (x in k) printf " %-16s", ((y " " x) in r) ? r[y " " x] : "-"
+			printf "\n"
+		}
+	}' "$RESULTS" | sort
+npass=$(grep -c ' PASS$' "$RESULTS" || :)
+nfail=$(grep -c ' FAIL$' "$RESULTS" || :)
+echo
+echo "check: $(($(date +%s) - t_start)) s"
+echo "$npass passed, $nfail failed"
+[ "$nfail" = 0 ] && [ "$npass" -gt 0 ]

@@ -1,0 +1,66 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared settings for the bpf-oom developer scripts. Sourced, never run.
+#
+# Everything downloaded or built for the test environment lives under
+# $BPF_OOM_CACHE (default ~/.cache/bpf-oom), outside the repository, so a
+# fresh clone reuses it and `git clean` never throws it away.
+
+BPF_OOM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BPF_OOM_CACHE=${BPF_OOM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bpf-oom}
+ROOTFS=${BPF_OOM_ROOTFS:-$BPF_OOM_CACHE/rootfs-trixie}
+KERNELS_DIR=$BPF_OOM_CACHE/kernels
+RESOLVED=$BPF_OOM_CACHE/kernels.resolved
+MATRIX=$BPF_OOM_TOP/tests/kernels.conf
+# Where the repository appears inside the rootfs (bind mount).
+CHROOT_SRC=/src/bpf-oom
+
+log()  { printf '[%s] %s\n' "${0##*/}" "$*" >&2; }
+die()  { printf '[%s] error: %s\n' "${0##*/}" "$*" >&2; exit 1; }
+
+# Print the Debian mirror the host's apt already uses (deb822 first, then
+# one-line sources). The host's apt configuration is only read, never changed.
+host_mirror() {
+	local f uri
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -r "$f" ] || continue
+		uri=$(awk '
+			/^[[:space:]]*$/ { if (u != "" && s !~ /security/ && s ~ /[a-z]/) { print u; exit } u = ""; s = "" }
+			/^URIs:/   { u = $2 }
+			/^Suites:/ { s = $0 }
+			END        { if (u != "" && s !~ /security/) print u }' "$f" | head -n1)
+		case "$uri" in */debian|*/debian/) echo "${uri%/}"; return 0 ;; esac
+	done
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -r "$f" ] || continue
+		uri=$(awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' "$f")
+		case "$uri" in */debian|*/debian/) echo "${uri%/}"; return 0 ;; esac
+	done
+	return 1
+}
+
+# Run a command inside the trixie rootfs with the repository bind-mounted at
+# $CHROOT_SRC and the cache at /cache. /proc, /sys and /dev are mounted on
+# first use (dkms, apt and gcc want them); the calling script unmounts them
+# all on exit (see rootfs_umount, installed as an EXIT trap by each script).
+in_rootfs() {
+	rootfs_mount
+	chroot "$ROOTFS" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
+}
+
+rootfs_mount() {
+	mkdir -p "$ROOTFS$CHROOT_SRC" "$ROOTFS/cache"
+	mountpoint -q "$ROOTFS/proc" || mount -t proc proc "$ROOTFS/proc"
+	mountpoint -q "$ROOTFS/sys"  || mount --rbind /sys "$ROOTFS/sys"
+	mountpoint -q "$ROOTFS/dev"  || mount --rbind /dev "$ROOTFS/dev"
+	mountpoint -q "$ROOTFS$CHROOT_SRC" || mount --bind "$BPF_OOM_TOP" "$ROOTFS$CHROOT_SRC"
+	mountpoint -q "$ROOTFS/cache" || mount --bind "$BPF_OOM_CACHE" "$ROOTFS/cache"
+}
+
+rootfs_umount() {
+	local m
+	for m in cache "${CHROOT_SRC#/}" dev sys proc; do
+		mountpoint -q "$ROOTFS/$m" && umount -l "$ROOTFS/$m"
+	done
+	return 0
+}

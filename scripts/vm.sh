@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vm.sh - boot a kernel of the matrix in QEMU with the test initramfs.
+# Sourced by check.sh and vm-run.sh (after common.sh).
+#
+# Every boot runs with oops=panic panic_on_warn=1: an oops or a WARN ends the
+# VM at once (panic=-1 + -no-reboot), so it cannot pass unnoticed. The job's
+# output arrives on the second serial port (results.log), the kernel console
+# on the first (console.log).
+
+VM_MEM=${BPF_OOM_VM_MEM:-1024}
+VM_TIMEOUT=${BPF_OOM_VM_TIMEOUT:-900}
+VM_CMDLINE="console=ttyS0 oops=panic panic_on_warn=1 panic=-1 rdinit=/init"
+
+# The accelerator: KVM where it can run Debian's kernels, else TCG. On these
+# machines /dev/kvm exists but cannot run stock kernels, so the first boot
+# probes it once and the answer is cached.
+vm_accel() {
+	local cached=$BPF_OOM_CACHE/accel
+	if [ -n "${BPF_OOM_ACCEL:-}" ]; then
+		echo "$BPF_OOM_ACCEL"
+	elif [ -s "$cached" ]; then
+		cat "$cached"
+	else
+		echo probe
+	fi
+}
+
+# vm_qemu ACCEL KERNEL INITRD OUTDIR: one boot, to completion or timeout.
+vm_qemu() {
+	local accel=$1 kernel=$2 initrd=$3 out=$4 acc
+	case "$accel" in
+	kvm) acc="-accel kvm -cpu host" ;;
+	*) acc="-accel tcg,thread=multi -cpu max" ;;
+	esac
+	rm -f "$out/console.log" "$out/results.log"
+	# shellcheck disable=SC2086
+	timeout --foreground "$VM_TIMEOUT" qemu-system-x86_64 $acc -m "$VM_MEM" -smp 2 \
+		-kernel "$kernel" -initrd "$initrd" -append "$VM_CMDLINE" \
+		-display none -no-reboot -nodefaults \
+		-serial "file:$out/console.log" -serial "file:$out/results.log" \
+		</dev/null >"$out/qemu.log" 2>&1
+}
+
+# vm_boot KVER INITRD OUTDIR: boot until the job reports; 0 if it did.
+# A boot that dies before /init starts (TCG has been seen to oops in early
+# boot) is retried once, and said so; a job that started is never retried.
+vm_boot() {
+	local kver=$1 initrd=$2 out=$3 accel try
+	local kernel=$KERNELS_DIR/$kver/vmlinuz
+	mkdir -p "$out"
+	accel=$(vm_accel)
+	if [ "$accel" = probe ]; then
+		accel=tcg
+		if [ -w /dev/kvm ]; then
+			vm_qemu kvm "$kernel" "$initrd" "$out" || :
+			grep -q '^@@BPFOOM-INIT' "$out/results.log" 2>/dev/null && accel=kvm
+		fi
+		echo "$accel" >"$BPF_OOM_CACHE/accel"
+		log "accelerator: $accel (cached in $BPF_OOM_CACHE/accel)"
+		[ "$accel" = kvm ] && grep -q '^@@BPFOOM-DONE' "$out/results.log" && return 0
+	fi
+	for try in 1 2; do
+		vm_qemu "$accel" "$kernel" "$initrd" "$out" || :
+		grep -q '^@@BPFOOM-DONE' "$out/results.log" 2>/dev/null && return 0
+		grep -q '^@@BPFOOM-INIT' "$out/results.log" 2>/dev/null && break
+		[ $try = 1 ] && log "$kver: the VM died before /init started; retrying the boot once"
+	done
+	return 1
+}
+
+# vm_report_failure OUTDIR: the console tail, so a failed run explains itself.
+vm_report_failure() {
+	local out=$1
+	echo "---- console tail ($out/console.log) ----"
+	tail -n 60 "$out/console.log" 2>/dev/null
+	echo "---- job output tail ($out/results.log) ----"
+	tail -n 30 "$out/results.log" 2>/dev/null
+	echo "---- qemu ----"
+	tail -n 5 "$out/qemu.log" 2>/dev/null
+	echo "----"
+}

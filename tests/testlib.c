@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0
+/* testlib.c - see testlib.h */
+#define _GNU_SOURCE
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testlib.h"
+
+static const char *cur_test;
+static int cur_failures;
+
+void tl_fail(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cur_failures++ == 0)
+		printf("FAIL %s: ", cur_test);
+	else
+		printf("    also: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf(" (%s:%d)\n", file, line);
+	fflush(stdout);
+}
+
+bool tl_failed(void)
+{
+	return cur_failures > 0;
+}
+
+int tl_main(int argc, char **argv, const struct tl_test *tests, size_t n)
+{
+	int failed = 0, ran = 0;
+	size_t i;
+	int a;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	tl_libbpf_quiet();
+	for (i = 0; i < n; i++) {
+		bool selected = argc < 2;
+
+		for (a = 1; a < argc; a++)
+			selected |= !strcmp(argv[a], tests[i].name);
+		if (!selected)
+			continue;
+		cur_test = tests[i].name;
+		cur_failures = 0;
+		tests[i].fn();
+		if (!cur_failures)
+			printf("PASS %s\n", cur_test);
+		failed += cur_failures > 0;
+		ran++;
+	}
+	if (!ran) {
+		fprintf(stderr, "no test matched\n");
+		return 2;
+	}
+	return failed ? 1 : 0;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void tl_libbpf_quiet(void)
+{
+	if (!getenv("BPF_OOM_TEST_VERBOSE"))
+		libbpf_set_print(NULL);
+	else
+		libbpf_set_print(libbpf_print);
+}
+
+static void cg_path(char *buf, size_t len, const char *cg, const char *file)
+{
+	snprintf(buf, len, "%s/%s%s%s", TL_CGROUP_ROOT, cg, file ? "/" : "", file ? file : "");
+}
+
+int tl_cg_create(const char *cg)
+{
+	char p[512];
+
+	cg_path(p, sizeof(p), cg, NULL);
+	if (mkdir(p, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int tl_cg_write(const char *cg, const char *file, const char *val)
+{
+	char p[512];
+	ssize_t n;
+	int fd;
+
+	cg_path(p, sizeof(p), cg, file);
+	fd = open(p, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return n;
+}
+
+int tl_cg_enter(const char *cg, int pid)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%d", pid ? pid : getpid());
+	return tl_cg_write(cg, "cgroup.procs", buf);
+}
+
+int tl_cg_fd(const char *cg)
+{
+	char p[512];
+
+	cg_path(p, sizeof(p), cg, NULL);
+	return open(p, O_RDONLY | O_DIRECTORY);
+}
+
+unsigned long long tl_cg_id(const char *cg)
+{
+	char p[512];
+	struct stat st;
+
+	cg_path(p, sizeof(p), cg, NULL);
+	return stat(p, &st) ? 0 : st.st_ino;
+}
+
+static int read_file(const char *cg, const char *file, char *buf, size_t len)
+{
+	char p[512];
+	ssize_t n;
+	int fd;
+
+	cg_path(p, sizeof(p), cg, file);
+	fd = open(p, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return 0;
+}
+
+int tl_cg_read_key(const char *cg, const char *file, const char *key,
+		   unsigned long long *val)
+{
+	static char buf[1 << 16];
+	size_t klen = strlen(key);
+	char *line;
+	int err;
+
+	err = read_file(cg, file, buf, sizeof(buf));
+	if (err)
+		return err;
+	for (line = buf; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		if (!strncmp(line, key, klen) && line[klen] == ' ') {
+			*val = strtoull(line + klen + 1, NULL, 10);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int tl_cg_read_u64(const char *cg, const char *file, unsigned long long *val)
+{
+	char buf[64];
+	int err;
+
+	err = read_file(cg, file, buf, sizeof(buf));
+	if (err)
+		return err;
+	*val = strtoull(buf, NULL, 10);
+	return 0;
+}
+
+int tl_cg_destroy(const char *cg)
+{
+	char p[512];
+	int i;
+
+	tl_cg_write(cg, "cgroup.kill", "1");
+	cg_path(p, sizeof(p), cg, NULL);
+	/* cgroup.kill is asynchronous: the cgroup empties shortly after. */
+	for (i = 0; i < 200; i++) {
+		if (!rmdir(p) || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY)
+			return -errno;
+		usleep(10000);
+	}
+	return -EBUSY;
+}
+
+int tl_kernel_enum(const char *type, const char *name, long long *val)
+{
+	static struct btf *vmlinux;
+	const struct btf_type *t;
+	int id, i;
+
+	if (!vmlinux)
+		vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux)
+		return -errno;
+	id = btf__find_by_name_kind(vmlinux, type, BTF_KIND_ENUM);
+	if (id < 0)
+		return id;
+	t = btf__type_by_id(vmlinux, id);
+	for (i = 0; i < btf_vlen(t); i++) {
+		const struct btf_enum *e = btf_enum(t) + i;
+
+		if (!strcmp(btf__name_by_offset(vmlinux, e->name_off), name)) {
+			*val = e->val;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+void tl_child_ready(int ready_fd)
+{
+	char c = 1;
+
+	if (write(ready_fd, &c, 1) != 1)
+		_exit(111);
+	close(ready_fd);
+}
+
+int tl_spawn_in_cg(const char *cg, int (*fn)(void *arg, int ready_fd), void *arg)
+{
+	int pfd[2], pid;
+	char c;
+
+	if (pipe(pfd))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		close(pfd[0]);
+		if (tl_cg_enter(cg, 0))
+			_exit(112);
+		_exit(fn(arg, pfd[1]));
+	}
+	close(pfd[1]);
+	if (read(pfd[0], &c, 1) != 1) {
+		close(pfd[0]);
+		tl_reap(pid, SIGKILL);
+		return -ECHILD;
+	}
+	close(pfd[0]);
+	return pid;
+}
+
+int tl_reap(int pid, int sig)
+{
+	int status = 0;
+
+	if (sig)
+		kill(pid, sig);
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	return status;
+}

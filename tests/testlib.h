@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * testlib.h - the small test harness every bpf-oom VM test links.
+ *
+ * A test binary holds named tests; each prints exactly one line, "PASS
+ * <name>" or "FAIL <name>: <first failed check>" (further failed checks of
+ * the same test follow indented), which the VM runner collects. Checks name
+ * themselves and print what they expected and what they saw.
+ */
+#ifndef BPF_OOM_TESTLIB_H
+#define BPF_OOM_TESTLIB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct tl_test {
+	const char *name;
+	void (*fn)(void);
+};
+
+/* Run the tests named on the command line, or all; returns a process exit code. */
+int tl_main(int argc, char **argv, const struct tl_test *tests, size_t n);
+
+/* Record a failed check of the running test. */
+void tl_fail(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+bool tl_failed(void);
+
+#define CHECK(cond, fmt, ...) ({					\
+	bool __ok = (cond);						\
+	if (!__ok)							\
+		tl_fail(__FILE__, __LINE__, fmt, ##__VA_ARGS__);	\
+	__ok;								\
+})
+#define CHECK_EQ(got, exp, label) ({					\
+	unsigned long long __g = (got), __e = (exp);			\
+	CHECK(__g == __e, "%s: expected %llu, got %llu", label, __e, __g); \
+})
+#define CHECK_GT(got, min, label) ({					\
+	unsigned long long __g = (got), __m = (min);			\
+	CHECK(__g > __m, "%s: expected > %llu, got %llu", label, __m, __g); \
+})
+#define CHECK_OK(err, label) ({						\
+	long __r = (long)(err);						\
+	CHECK(__r == 0, "%s: expected success, got %ld (%s)", label, __r, \
+	      __r < 0 ? strerror((int)-__r) : "?");			\
+})
+#define CHECK_PTR(p, label) ({						\
+	const void *__p = (p);						\
+	CHECK(__p != NULL, "%s: got NULL (errno %d: %s)", label, errno,	\
+	      strerror(errno));						\
+})
+
+/* cgroup v2 helpers; paths are relative to /sys/fs/cgroup. */
+#define TL_CGROUP_ROOT "/sys/fs/cgroup"
+int tl_cg_create(const char *cg);		/* mkdir (ok if it exists) */
+int tl_cg_destroy(const char *cg);		/* kill its tasks, rmdir */
+int tl_cg_write(const char *cg, const char *file, const char *val);
+int tl_cg_enter(const char *cg, int pid);	/* 0 = the caller */
+int tl_cg_fd(const char *cg);			/* O_RDONLY directory fd */
+unsigned long long tl_cg_id(const char *cg);	/* cgroup id (inode) */
+/* Value of "key value" line @key in @file; -ENOENT if absent. */
+int tl_cg_read_key(const char *cg, const char *file, const char *key,
+		   unsigned long long *val);
+/* A single-number file such as memory.current. */
+int tl_cg_read_u64(const char *cg, const char *file, unsigned long long *val);
+
+/* Value of enumerator @name of enum @type in the running kernel's BTF. */
+int tl_kernel_enum(const char *type, const char *name, long long *val);
+
+/* Start a child that runs @fn(arg) inside @cg (it writes its own pid into
+ * cgroup.procs first); the parent waits until the child signals it is ready. */
+int tl_spawn_in_cg(const char *cg, int (*fn)(void *arg, int ready_fd), void *arg);
+void tl_child_ready(int ready_fd);
+/* Kill and reap a child; returns its wait status. */
+int tl_reap(int pid, int sig);
+
+/* Quiet libbpf unless BPF_OOM_TEST_VERBOSE is set. */
+void tl_libbpf_quiet(void);
+
+#endif
