@@ -83,16 +83,11 @@ for entry in "${FLOOR_KERNELS[@]}"; do
 done
 
 # ---- 2. test programs (once, CO-RE across the matrix) ------------------
-first=${TEST_KERNELS[0]#* }
-if [ -s "$OUT/$first/bpf_oom.ko" ]; then
-	if in_rootfs make -s -C "$CHROOT_SRC/tests" \
-		VMLINUX="/usr/src/linux-headers-$first/vmlinux" \
-		MODULE_KO="$CHROOT_SRC/build/$first/bpf_oom.ko" >"$OUT/tests-build.log" 2>&1; then
-		result all tests_build PASS
-	else
-		result all tests_build FAIL "see $OUT/tests-build.log"
-		tail -n 30 "$OUT/tests-build.log"
-	fi
+if build_tests >"$OUT/tests-build.log" 2>&1; then
+	result all tests_build PASS
+else
+	result all tests_build FAIL "see $OUT/tests-build.log"
+	tail -n 30 "$OUT/tests-build.log"
 fi
 
 # ---- 3. boot every kernel ----------------------------------------------
@@ -145,6 +140,19 @@ for entry in "${TEST_KERNELS[@]}"; do
 	fi
 done
 
+# Every test must have run on every test kernel: one that ran somewhere
+# and is missing elsewhere (a test binary died half-way) is a failure.
+if [ $mode = test ]; then
+	tests_seen=$(awk 'NR == FNR { if ($4 == "test") k[$1] = 1; next } ($1 in k) { print $2 }' \
+		"$RESOLVED" "$RESULTS" | sort -u)
+	for entry in "${TEST_KERNELS[@]}"; do
+		name=${entry% *}
+		for t in $tests_seen; do
+			grep -q "^$name $t " "$RESULTS" || result "$name" "$t" FAIL "did not run on this kernel"
+		done
+	done
+fi
+
 # ---- 4. summary --------------------------------------------------------
 echo
 echo "Kernels:"
@@ -152,16 +160,23 @@ while read -r name suite kver role; do
 	printf '  %-16s %-18s %-28s %s\n' "$name" "$suite" "$kver" "$role"
 done <"$RESOLVED"
 echo
-awk '
-	{ k[$1] = 1; t[$2] = 1; r[$2 " " $1] = $3 }
+# One row per test in the order they ran, one column per kernel.
+cols="all $(awk '{ printf "%s ", $1 }' "$RESOLVED")"
+awk -v cols="$cols" '
+	BEGIN { nc = split(cols, c, " ") }
+	!($2 in seen) { seen[$2] = 1; rows[++nr] = $2 }
+	{ r[$2 " " $1] = $3 }
 	END {
-		printf "%-44s", "test"; for (x in k) printf " %-16s", x; printf "\n"
-		for (y in t) {
-			printf "%-44s", y
-			for (x in k) printf " %-16s", ((y " " x) in r) ? r[y " " x] : "-"
+		printf "%-44s", "test"
+		for (i = 1; i <= nc; i++) printf " %-15s", c[i]
+		printf "\n"
+		for (j = 1; j <= nr; j++) {
+			printf "%-44s", rows[j]
+			for (i = 1; i <= nc; i++)
+				printf " %-15s", ((rows[j] " " c[i]) in r) ? r[rows[j] " " c[i]] : "-"
 			printf "\n"
 		}
-	}' "$RESULTS" | sort
+	}' "$RESULTS"
 npass=$(grep -c ' PASS$' "$RESULTS" || :)
 nfail=$(grep -c ' FAIL$' "$RESULTS" || :)
 echo

@@ -39,7 +39,9 @@ vm_qemu() {
 		-kernel "$kernel" -initrd "$initrd" -append "$VM_CMDLINE" \
 		-display none -no-reboot -nodefaults \
 		-serial "file:$out/console.log" -serial "file:$out/results.log" \
-		</dev/null >"$out/qemu.log" 2>&1
+		</dev/null >"$out/qemu.log" 2>&1 || :
+	# the serial ports turn \n into \r\n
+	sed -i 's/\r$//' "$out/console.log" "$out/results.log" 2>/dev/null || :
 }
 
 # vm_boot KVER INITRD OUTDIR: boot until the job reports; 0 if it did.
@@ -79,4 +81,15 @@ vm_report_failure() {
 	echo "---- qemu ----"
 	tail -n 5 "$out/qemu.log" 2>/dev/null
 	echo "----"
+}
+
+# build_tests: the BPF objects and test binaries (once, CO-RE across the
+# matrix), against the first test kernel's BTF plus the module built for it.
+build_tests() {
+	local first
+	first=$(awk '$4 == "test" { print $3; exit }' "$RESOLVED")
+	[ -s "$BPF_OOM_TOP/build/$first/bpf_oom.ko" ] || return 1
+	in_rootfs make -s -C "$CHROOT_SRC/tests" \
+		VMLINUX="/usr/src/linux-headers-$first/vmlinux" \
+		MODULE_KO="$CHROOT_SRC/build/$first/bpf_oom.ko"
 }

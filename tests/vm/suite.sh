@@ -46,9 +46,30 @@ unload || err="first rmmod failed: $(cat /tmp/rmmod.err)"
 [ -z "$err" ] && [ ! -e /sys/kernel/btf/bpf_oom ] && err="/sys/kernel/btf/bpf_oom missing after reload"
 if [ -n "$err" ]; then fail $t "$err"; else pass $t; fi
 
+# A test binary exits 0 (all passed) or 1 (some failed, each said so);
+# anything else (a crash, a signal) is a failure of its own.
 for bin in /bpf-oom/tests/memcg_kfuncs; do
-	$bin || echo "# $bin exited with $?"
+	$bin
+	rc=$?
+	[ $rc -le 1 ] || fail "${bin##*/}" "exited with status $rc (crashed?)"
 done
+
+# Every memcg the tests created is gone once nothing pins it: a leaked css
+# reference (a kfunc that takes one and never drops it) keeps it "dying".
+t=memcg_no_leaked_references
+echo 3 >/proc/sys/vm/drop_caches
+i=0
+dying=$(sed -n 's/^nr_dying_descendants //p' /sys/fs/cgroup/cgroup.stat)
+while [ "$dying" != 0 ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+	dying=$(sed -n 's/^nr_dying_descendants //p' /sys/fs/cgroup/cgroup.stat)
+done
+if [ "$dying" = 0 ]; then
+	pass $t
+else
+	fail $t "$dying cgroup(s) still dying 10 s after the tests removed them"
+fi
 
 t=module_unload
 if unload && [ ! -e /sys/module/bpf_oom ] && [ ! -e /sys/kernel/btf/bpf_oom ]; then
