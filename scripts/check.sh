@@ -126,6 +126,7 @@ for entry in "${TEST_KERNELS[@]}"; do
 			t=${line#FAIL }
 			result "$name" "${t%%:*}" FAIL "${t#*: }"
 			failed=1 ;;
+		"    also: "*) printf '     %-16s %s\n' "$name" "$line" ;;
 		"#"*|"bench "*) printf '     %-16s %s\n' "$name" "$line" ;;
 		*) printf '     %-16s | %s\n' "$name" "$line" ;;
 		esac
