@@ -49,6 +49,7 @@ static unsigned long bpf_oom_memcg_events_stub(struct mem_cgroup *memcg, int eve
 {
 	return (unsigned long)-1;
 }
+
 DEFINE_STATIC_CALL(bpf_oom_memcg_events, bpf_oom_memcg_events_stub);
 #endif
 
@@ -60,6 +61,7 @@ static unsigned long bpf_oom_memcg_page_state_output_stub(struct mem_cgroup *mem
 {
 	return (unsigned long)-1;
 }
+
 DEFINE_STATIC_CALL(bpf_oom_memcg_page_state_output, bpf_oom_memcg_page_state_output_stub);
 #endif
 
@@ -67,6 +69,7 @@ DEFINE_STATIC_CALL(bpf_oom_memcg_page_state_output, bpf_oom_memcg_page_state_out
 static void bpf_oom_mem_cgroup_flush_stats_stub(struct mem_cgroup *memcg)
 {
 }
+
 DEFINE_STATIC_CALL(bpf_oom_mem_cgroup_flush_stats, bpf_oom_mem_cgroup_flush_stats_stub);
 #endif
 
@@ -106,9 +109,9 @@ __bpf_kfunc_start_defs();
  * and css_put() skip it. The verifier still sees KF_ACQUIRE, so a program
  * must pass the result to bpf_put_mem_cgroup(), which is then a no-op.
  *
- * Safety: callable from any program type, in any context; no lock is taken.
- *
  * Return: the root memcg, or NULL if the memory controller is disabled.
+ *
+ * Safety: callable from any program type, in any context; no lock is taken.
  */
 __bpf_kfunc struct mem_cgroup *bpf_get_root_mem_cgroup(void)
 {
@@ -124,12 +127,12 @@ __bpf_kfunc struct mem_cgroup *bpf_get_root_mem_cgroup(void)
  * @css: a memory controller css, or any cgroup's css (such as cgroup->self,
  *       which cgroup iterators hand out); then its memory css is used
  *
+ * Return: the memcg with its css reference raised, or NULL if the memory
+ * controller is disabled, the cgroup has no memory css, or it is dying.
+ *
  * Safety: @css must be RCU-protected or trusted (KF_RCU); the result is
  * acquired (KF_ACQUIRE) and must be released with bpf_put_mem_cgroup().
  * Does not sleep.
- *
- * Return: the memcg with its css reference raised, or NULL if the memory
- * controller is disabled, the cgroup has no memory css, or it is dying.
  */
 __bpf_kfunc struct mem_cgroup *bpf_get_mem_cgroup(struct cgroup_subsys_state *css)
 {
@@ -175,10 +178,10 @@ __bpf_kfunc void bpf_put_mem_cgroup(struct mem_cgroup *memcg)
  * The value is the one memory.stat prints for the event after the last stats
  * flush (see bpf_mem_cgroup_flush_stats()).
  *
- * Safety: @memcg must be trusted (KF_TRUSTED_ARGS). Does not sleep.
- *
  * Return: the counter, or (unsigned long)-1 if @event is out of range or
  * not tracked per memcg.
+ *
+ * Safety: @memcg must be trusted (KF_TRUSTED_ARGS). Does not sleep.
  */
 __bpf_kfunc unsigned long bpf_mem_cgroup_vm_events(struct mem_cgroup *memcg,
 						   enum vm_event_item event)
@@ -197,9 +200,9 @@ __bpf_kfunc unsigned long bpf_mem_cgroup_vm_events(struct mem_cgroup *memcg,
  *
  * Hierarchical, like memory.events (not memory.events.local).
  *
- * Safety: @memcg must be trusted (KF_TRUSTED_ARGS). Does not sleep.
- *
  * Return: the counter, or (unsigned long)-1 if @event is out of range.
+ *
+ * Safety: @memcg must be trusted (KF_TRUSTED_ARGS). Does not sleep.
  */
 __bpf_kfunc unsigned long bpf_mem_cgroup_memory_events(struct mem_cgroup *memcg,
 						       enum memcg_memory_event event)
@@ -218,9 +221,9 @@ __bpf_kfunc unsigned long bpf_mem_cgroup_memory_events(struct mem_cgroup *memcg,
  * The same number as memory.current. The root memcg is not charged itself:
  * for it this is the sum of its children's charges.
  *
- * Safety: @memcg must be trusted (KF_TRUSTED_ARGS). Does not sleep.
- *
  * Return: the usage in bytes.
+ *
+ * Safety: @memcg must be trusted (KF_TRUSTED_ARGS). Does not sleep.
  */
 __bpf_kfunc unsigned long bpf_mem_cgroup_usage(struct mem_cgroup *memcg)
 {
@@ -238,10 +241,10 @@ __bpf_kfunc unsigned long bpf_mem_cgroup_usage(struct mem_cgroup *memcg)
  * In memory.stat's unit: bytes for page-based items, a plain count for the
  * workingset ones, as of the last stats flush.
  *
- * Safety: @memcg must be trusted (KF_TRUSTED_ARGS). Does not sleep.
- *
  * Return: the value, or (unsigned long)-1 if @idx is out of range or not
  * tracked per memcg.
+ *
+ * Safety: @memcg must be trusted (KF_TRUSTED_ARGS). Does not sleep.
  */
 __bpf_kfunc unsigned long bpf_mem_cgroup_page_state(struct mem_cgroup *memcg, int idx)
 {

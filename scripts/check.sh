@@ -110,30 +110,37 @@ for entry in "${TEST_KERNELS[@]}"; do
 		"$CHROOT_SRC/build/job.sh" "$CHROOT_SRC/build/$kver/vm/initramfs.cpio"
 	t0=$(date +%s)
 	log "$name: booting $kver ($(vm_accel))"
-	if ! vm_boot "$kver" "$vmout/initramfs.cpio" "$vmout"; then
-		result "$name" vm_run FAIL "no completion marker: crash, WARN (panic_on_warn) or timeout"
-		vm_report_failure "$vmout"
-		continue
-	fi
+	booted=1
+	vm_boot "$kver" "$vmout/initramfs.cpio" "$vmout" || booted=0
 	secs=$(($(date +%s) - t0))
-	# The job's lines, up to the kernel log appended by /init.
-	job_out=$(sed -n '/^@@BPFOOM-INIT/,/^@@BPFOOM-DMESG/p' "$vmout/results.log" | sed '1d;$d')
+	# The job's lines (also those before a crash), up to the kernel log.
+	job_out=$(sed -n '/^@@BPFOOM-INIT/,/^@@BPFOOM-DMESG/p' "$vmout/results.log" 2>/dev/null |
+		sed '1d;/^@@BPFOOM-DMESG/d')
 	failed=0
 	while IFS= read -r line; do
 		case "$line" in
+		"") ;;
 		"PASS "*) result "$name" "${line#PASS }" PASS ;;
 		"FAIL "*)
 			t=${line#FAIL }
 			result "$name" "${t%%:*}" FAIL "${t#*: }"
 			failed=1 ;;
-		"    also: "*) printf '     %-16s %s\n' "$name" "$line" ;;
-		"#"*|"bench "*) printf '     %-16s %s\n' "$name" "$line" ;;
+		"    also: "*|"#"*|"bench "*) printf '     %-16s %s\n' "$name" "$line" ;;
 		*) printf '     %-16s | %s\n' "$name" "$line" ;;
 		esac
 	done <<<"$job_out"
+	if [ $booted = 0 ]; then
+		result "$name" vm_run FAIL "no completion marker after $secs s: crash, WARN (panic_on_warn) or timeout"
+		vm_report_failure "$vmout"
+		continue
+	fi
 	if [ $mode = test ]; then
-
 		result "$name" vm_run PASS "$kver booted and ran in $secs s"
+	elif [ "$(sed -n 's/^@@BPFOOM-DONE //p' "$vmout/results.log")" = 0 ]; then
+		result "$name" bench PASS "in $secs s"
+	else
+		result "$name" bench FAIL "the benchmark job failed"
+		failed=1
 	fi
 	if [ $failed = 1 ]; then
 		echo "---- dmesg tail ($kver) ----"

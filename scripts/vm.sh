@@ -35,7 +35,7 @@ vm_qemu() {
 	esac
 	rm -f "$out/console.log" "$out/results.log"
 	# shellcheck disable=SC2086
-	timeout --foreground "$VM_TIMEOUT" qemu-system-x86_64 $acc -m "$VM_MEM" -smp 2 \
+	timeout --foreground "${VM_TIMEOUT}" qemu-system-x86_64 $acc -m "$VM_MEM" -smp 2 \
 		-kernel "$kernel" -initrd "$initrd" -append "$VM_CMDLINE" \
 		-display none -no-reboot -nodefaults \
 		-serial "file:$out/console.log" -serial "file:$out/results.log" \
@@ -55,7 +55,7 @@ vm_boot() {
 	if [ "$accel" = probe ]; then
 		accel=tcg
 		if [ -w /dev/kvm ]; then
-			vm_qemu kvm "$kernel" "$initrd" "$out" || :
+			VM_TIMEOUT=120 vm_qemu kvm "$kernel" "$initrd" "$out"
 			grep -q '^@@BPFOOM-INIT' "$out/results.log" 2>/dev/null && accel=kvm
 		fi
 		echo "$accel" >"$BPF_OOM_CACHE/accel"
