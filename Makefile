@@ -61,7 +61,8 @@ bench:
 	scripts/check.sh --bench
 
 vm-run:
-	scripts/vm-run.sh $(K) -- $(CMD)
+	@test -n "$$K" -a -n "$$CMD" || { echo "usage: make vm-run K=<kernel> CMD='...'" >&2; exit 2; }
+	scripts/vm-run.sh "$$K" -- "$$CMD"
 
 clean:
 	rm -rf build

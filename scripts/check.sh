@@ -13,7 +13,7 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 . "$(dirname "$0")/vm.sh"
-trap rootfs_umount EXIT
+bpf_oom_begin
 
 mode=test
 [ "${1:-}" = --bench ] && mode=bench

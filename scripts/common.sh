@@ -38,6 +38,21 @@ host_mirror() {
 	return 1
 }
 
+# Take the cache lock (one bpf-oom script at a time: they share the rootfs,
+# its DKMS tree and build/), and drop mounts a killed run may have left,
+# whose bind of the repository could point at another checkout. Also
+# installs the EXIT trap that unmounts again.
+bpf_oom_begin() {
+	mkdir -p "$BPF_OOM_CACHE"
+	exec 9>"$BPF_OOM_CACHE/lock"
+	if ! flock -n 9; then
+		log "waiting for another bpf-oom script to finish ($BPF_OOM_CACHE/lock)"
+		flock 9
+	fi
+	rootfs_umount
+	trap rootfs_umount EXIT
+}
+
 # Run a command inside the trixie rootfs with the repository bind-mounted at
 # $CHROOT_SRC and the cache at /cache. /proc, /sys and /dev are mounted on
 # first use (dkms, apt and gcc want them); the calling script unmounts them
@@ -59,8 +74,9 @@ rootfs_mount() {
 
 rootfs_umount() {
 	local m
+	[ -d "$ROOTFS" ] || return 0
 	for m in cache "${CHROOT_SRC#/}" dev sys proc; do
-		mountpoint -q "$ROOTFS/$m" && umount -l "$ROOTFS/$m"
+		if mountpoint -q "$ROOTFS/$m"; then umount -l "$ROOTFS/$m"; fi
 	done
 	return 0
 }

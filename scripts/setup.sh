@@ -20,7 +20,7 @@
 #   trixie-6.12=6.12.57+deb13-amd64 (it must still be in the mirror).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
-trap rootfs_umount EXIT
+bpf_oom_begin
 
 # Bump when the rootfs package list changes: forces a re-provision.
 ROOTFS_STAMP=$ROOTFS/.bpf-oom-rootfs-v1

@@ -11,7 +11,7 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 . "$(dirname "$0")/vm.sh"
-trap rootfs_umount EXIT
+bpf_oom_begin
 
 [ $# -ge 1 ] || die "usage: $0 KERNEL [--no-module] -- COMMAND..."
 want=$1
