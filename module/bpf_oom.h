@@ -6,6 +6,52 @@
 #ifndef _BPF_OOM_H
 #define _BPF_OOM_H
 
+#include <linux/jump_label.h>
+#include <linux/types.h>
+
+struct bpf_prog;
+struct oom_control;
+struct proc_dir_entry;
+
+/* memcg_kfuncs.c */
 int bpf_oom_memcg_kfuncs_init(void);
+
+/* oom_ops.c: the bpf_oom_ops struct_ops and the policy chain */
+
+/**
+ * struct bpf_oom_run - the OOM a policy is handling, for its kfuncs
+ * @oc: the OOM
+ * @policy_name: the running policy's name
+ * @cgroup_id: where it is attached (0: system-wide)
+ * @memory_freed: set by bpf_oom_kill_process(); a handler's non-zero return
+ *	only counts with it
+ */
+struct bpf_oom_run {
+	struct oom_control *oc;
+	const char *policy_name;
+	u64 cgroup_id;
+	bool memory_freed;
+};
+
+DECLARE_STATIC_KEY_FALSE(bpf_oom_policies_attached);
+int bpf_oom_ops_register(struct proc_dir_entry *procdir);
+void bpf_oom_ops_unregister(struct proc_dir_entry *procdir);
+bool bpf_oom_handle(struct oom_control *oc);
+struct bpf_oom_run *bpf_oom_run_of(struct oom_control *oc);
+void bpf_oom_cgroup_rmdir(u64 cgroup_id);
+bool bpf_oom_prog_is_oom_ops(const struct bpf_prog *prog);
+u32 bpf_oom_btf_id_static(u32 id);
+
+/* oom_kfuncs.c: bpf_oom_kill_process(), bpf_task_is_oom_victim() */
+int bpf_oom_kfuncs_init(void);
+
+/* oom_shim.c: the out_of_memory() hook */
+int bpf_oom_shim_init(void);
+void bpf_oom_shim_exit(void);
+void bpf_oom_kill_process_call(struct oom_control *oc, const char *message);
+
+/* cgroup_events.c: cgroup removal, for handle_cgroup_offline */
+int bpf_oom_cgroup_events_init(void);
+void bpf_oom_cgroup_events_exit(void);
 
 #endif /* _BPF_OOM_H */

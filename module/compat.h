@@ -13,6 +13,7 @@
 #include <linux/btf.h>
 #include <linux/version.h>
 
+
 /*
  * generated/features.h is written at build time by scripts/kernel-features.sh
  * from the BTF of the kernel being built for (the headers' vmlinux). It
@@ -32,6 +33,24 @@
  */
 #ifndef KF_TRUSTED_ARGS
 #define KF_TRUSTED_ARGS 0
+#endif
+
+/*
+ * The cpuset test of constrained_alloc(): cpuset_node_allowed() in 6.12,
+ * renamed cpuset_current_node_allowed() (same prototype) by 7.x, when the
+ * old name was reused for a different function.
+ */
+#if BPF_OOM_KERNEL_HAS_cpuset_current_node_allowed
+#define BPF_OOM_CPUSET_NODE_ALLOWED cpuset_current_node_allowed
+#else
+#define BPF_OOM_CPUSET_NODE_ALLOWED cpuset_node_allowed
+#endif
+
+/* 6.18 turned mm->flags into a bitmap reached through mm_flags_*() helpers. */
+#ifdef NUM_MM_FLAG_BITS
+#define bpf_oom_mm_flag_test(flag, mm) mm_flags_test(flag, mm)
+#else
+#define bpf_oom_mm_flag_test(flag, mm) test_bit(flag, &(mm)->flags)
 #endif
 
 #endif /* _BPF_OOM_COMPAT_H */

@@ -7,10 +7,10 @@
  * fires); from then on it is called through a static call like every other
  * resolved function (see ksyms.h for why only static calls are IBT-safe).
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/kprobes.h>
 #include <linux/module.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
 
 #include "ksyms.h"
 
@@ -20,6 +20,13 @@ static unsigned long bpf_oom_kallsyms_stub(const char *name)
 }
 
 DEFINE_STATIC_CALL(bpf_oom_kallsyms_lookup_name, bpf_oom_kallsyms_stub);
+
+/* The tables resolved so far, for /proc/bpf_oom/ksyms. */
+static struct {
+	const struct bpf_oom_ksym *syms;
+	size_t count;
+} tables[8];
+static size_t nr_tables;
 
 /**
  * bpf_oom_ksyms_init() - make kallsyms_lookup_name() callable
@@ -113,5 +120,69 @@ int bpf_oom_ksyms_resolve(const struct bpf_oom_ksym *syms, size_t count)
 		else
 			__static_call_update(syms[i].key, syms[i].tramp, (void *)addr);
 	}
+	if (nr_tables < ARRAY_SIZE(tables)) {
+		tables[nr_tables].syms = syms;
+		tables[nr_tables].count = count;
+		nr_tables++;
+	}
 	return 0;
+}
+
+/*
+ * /proc/bpf_oom/ksyms (root only): every resolved symbol, and for functions
+ * what the IBT argument rests on, checked on the running kernel: whether the
+ * target's ENDBR is sealed (the kernel never takes its address: an indirect
+ * call would fault), and whether our static call's trampoline was patched
+ * into a direct jmp to exactly that target. Call sites are patched together
+ * with the trampoline (arch_static_call_transform()).
+ */
+static const char *ksym_entry_state(unsigned long addr)
+{
+	u32 insn = *(u32 *)addr;
+
+	if (insn == 0xfa1e0ff3)		/* endbr64 */
+		return "endbr";
+	return "sealed";
+}
+
+static const char *ksym_tramp_state(void *tramp, unsigned long addr)
+{
+	u8 *t = tramp;
+
+	if (!t)
+		return "none";
+	if (t[0] == 0xe9 && (unsigned long)(t + 5) + *(s32 *)(t + 1) == addr)
+		return "direct";
+	return "other";
+}
+
+static int bpf_oom_ksyms_show(struct seq_file *m, void *v)
+{
+	size_t t, i;
+
+	seq_puts(m, "# symbol kind entry trampoline\n");
+	for (t = 0; t < nr_tables; t++) {
+		for (i = 0; i < tables[t].count; i++) {
+			const struct bpf_oom_ksym *k = &tables[t].syms[i];
+			unsigned long addr = bpf_oom_ksym_lookup(k->name);
+
+			if (k->data)
+				seq_printf(m, "%s data - -\n", k->name);
+			else
+				seq_printf(m, "%s call %s %s\n", k->name, ksym_entry_state(addr),
+					   ksym_tramp_state(k->tramp, addr));
+		}
+	}
+	return 0;
+}
+
+/**
+ * bpf_oom_ksyms_proc_init() - create /proc/bpf_oom/ksyms
+ * @procdir: /proc/bpf_oom
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int bpf_oom_ksyms_proc_init(struct proc_dir_entry *procdir)
+{
+	return proc_create_single("ksyms", 0400, procdir, bpf_oom_ksyms_show) ? 0 : -ENOMEM;
 }

@@ -14,6 +14,7 @@
 #define _BPF_OOM_KSYMS_H
 
 #include <linux/static_call.h>
+#include <linux/stringify.h>
 #include <linux/types.h>
 
 /**
@@ -31,18 +32,20 @@ struct bpf_oom_ksym {
 	void *tramp;
 };
 
-/* A data symbol: @ptr receives its address. */
+/* A data symbol: @ptr receives its address. @sym may be a macro. */
 #define BPF_OOM_KSYM_DATA(sym, ptr) \
-	{ .name = #sym, .data = (void **)&(ptr) }
+	{ .name = __stringify(sym), .data = (void **)&(ptr) }
 
 /* A function, called through static call @call (DEFINE_STATIC_CALL). */
 #define BPF_OOM_KSYM_CALL(sym, call) \
-	{ .name = #sym, .key = &STATIC_CALL_KEY(call), \
+	{ .name = __stringify(sym), .key = &STATIC_CALL_KEY(call), \
 	  .tramp = STATIC_CALL_TRAMP_ADDR(call) }
 
 int bpf_oom_ksyms_init(void);
 unsigned long bpf_oom_ksym_lookup(const char *name);
 bool bpf_oom_ksym_in_vmlinux(const char *name);
 int bpf_oom_ksyms_resolve(const struct bpf_oom_ksym *syms, size_t count);
+struct proc_dir_entry;
+int bpf_oom_ksyms_proc_init(struct proc_dir_entry *procdir);
 
 #endif /* _BPF_OOM_KSYMS_H */

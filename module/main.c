@@ -5,15 +5,16 @@
  * This file only sequences initialisation and teardown; each part lives in
  * a file of its own (see bpf_oom.h). Exit is the exact reverse of init.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/init.h>
 #include <linux/module.h>
+#include <linux/proc_fs.h>
 #include <linux/utsname.h>
 
 #include "compat.h"
 #include "ksyms.h"
 #include "bpf_oom.h"
+
+static struct proc_dir_entry *bpf_oom_procdir;
 
 static int __init bpf_oom_init(void)
 {
@@ -23,17 +24,49 @@ static int __init bpf_oom_init(void)
 	if (err)
 		return err;
 
-	/* Nothing to undo on failure: kfunc sets live and die with our BTF. */
+	/* Nothing to undo for kfunc sets: they live and die with our BTF. */
 	err = bpf_oom_memcg_kfuncs_init();
 	if (err)
 		return err;
+	err = bpf_oom_kfuncs_init();
+	if (err)
+		return err;
+
+	bpf_oom_procdir = proc_mkdir("bpf_oom", NULL);
+	if (!bpf_oom_procdir)
+		return -ENOMEM;
+	err = bpf_oom_ksyms_proc_init(bpf_oom_procdir);
+	if (err)
+		goto err_procdir;
+	err = bpf_oom_cgroup_events_init();
+	if (err)
+		goto err_procdir;
+	err = bpf_oom_shim_init();
+	if (err)
+		goto err_cgroup_events;
+	/* Last: once registered, policies can attach. */
+	err = bpf_oom_ops_register(bpf_oom_procdir);
+	if (err)
+		goto err_shim;
 
 	pr_info("loaded on %s\n", init_utsname()->release);
 	return 0;
+
+err_shim:
+	bpf_oom_shim_exit();
+err_cgroup_events:
+	bpf_oom_cgroup_events_exit();
+err_procdir:
+	proc_remove(bpf_oom_procdir);
+	return err;
 }
 
 static void __exit bpf_oom_exit(void)
 {
+	bpf_oom_ops_unregister(bpf_oom_procdir);
+	bpf_oom_shim_exit();
+	bpf_oom_cgroup_events_exit();
+	proc_remove(bpf_oom_procdir);
 	pr_info("unloaded\n");
 }
 

@@ -14,8 +14,6 @@
  * The kernel internals needed on 6.12 are not exported: they are resolved by
  * ksyms.c and called through static calls (direct calls, IBT-safe).
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/bpf.h>
 #include <linux/btf.h>
 #include <linux/btf_ids.h>

@@ -44,10 +44,14 @@ host_mirror() {
 # installs the EXIT trap that unmounts again.
 bpf_oom_begin() {
 	mkdir -p "$BPF_OOM_CACHE"
-	exec 9>"$BPF_OOM_CACHE/lock"
-	if ! flock -n 9; then
-		log "waiting for another bpf-oom script to finish ($BPF_OOM_CACHE/lock)"
-		flock 9
+	# A script run by one that holds the lock shares it.
+	if [ -z "${BPF_OOM_LOCKED:-}" ]; then
+		exec 9>"$BPF_OOM_CACHE/lock"
+		if ! flock -n 9; then
+			log "waiting for another bpf-oom script to finish ($BPF_OOM_CACHE/lock)"
+			flock 9
+		fi
+		export BPF_OOM_LOCKED=1
 	fi
 	rootfs_umount
 	trap rootfs_umount EXIT

@@ -6,7 +6,8 @@
 # VMLINUX is the target kernel's vmlinux from its headers package (Debian's
 # is BTF-only). For every kfunc bpf-oom can provide, it defines
 # BPF_OOM_KERNEL_HAS_<name> to 1 if that kernel's BTF already names it (the
-# kernel then serves it and the module does not build its own), else 0.
+# kernel then serves it and the module does not build its own), else 0; the
+# same for a few kernel functions whose name changed between versions.
 # BTF keeps all names in one NUL-separated string table, which is what is
 # searched: no bpftool needed on a user's machine.
 set -eu
@@ -27,6 +28,7 @@ kfuncs="
 	bpf_mem_cgroup_usage
 	bpf_mem_cgroup_page_state
 	bpf_mem_cgroup_flush_stats
+	cpuset_current_node_allowed
 "
 
 names=$(mktemp)

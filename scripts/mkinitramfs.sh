@@ -23,10 +23,13 @@ cp "$top/tests/vm/suite.sh" "$stage/bpf-oom/suite.sh"
 cp "$job" "$stage/bpf-oom/job"
 cp "$ko" "$stage/bpf-oom/bpf_oom.ko"
 
-for bin in "$top"/build/tests/*; do
+mkdir -p "$stage/usr/sbin"
+cp /usr/sbin/bpftool "$stage/usr/sbin/bpftool"
+cp "$top"/build/tests/*.bpf.o "$stage/bpf-oom/tests/"
+for bin in "$top"/build/tests/* /usr/sbin/bpftool; do
 	case "$bin" in *.o|*.h) continue ;; esac
 	[ -x "$bin" ] || continue
-	cp "$bin" "$stage/bpf-oom/tests/"
+	[ "$bin" = /usr/sbin/bpftool ] || cp "$bin" "$stage/bpf-oom/tests/"
 	ldd "$bin" | awk '/=>/ { print $3 } /ld-linux/ { print $1 }' | while read -r lib; do
 		[ -e "$lib" ] || continue
 		case "$lib" in

@@ -18,6 +18,20 @@
 
 static const char *cur_test;
 static int cur_failures;
+static bool cur_skipped;
+
+void tl_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	cur_skipped = true;
+	printf("SKIP %s: ", cur_test);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
 
 void tl_fail(const char *file, int line, const char *fmt, ...)
 {
@@ -56,8 +70,9 @@ int tl_main(int argc, char **argv, const struct tl_test *tests, size_t n)
 			continue;
 		cur_test = tests[i].name;
 		cur_failures = 0;
+		cur_skipped = false;
 		tests[i].fn();
-		if (!cur_failures)
+		if (!cur_failures && !cur_skipped)
 			printf("PASS %s\n", cur_test);
 		failed += cur_failures > 0;
 		ran++;
@@ -277,4 +292,58 @@ int tl_reap(int pid, int sig)
 	if (waitpid(pid, &status, 0) < 0)
 		return -errno;
 	return status;
+}
+
+int tl_kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+int tl_kmsg_read(int fd, char *buf, size_t len)
+{
+	char rec[2048];
+	size_t used = 0;
+	ssize_t n;
+
+	buf[0] = 0;
+	for (;;) {
+		char *msg;
+
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)	/* overwritten records: go on */
+			continue;
+		if (n <= 0)
+			break;
+		rec[n] = 0;
+		/* "prio,seq,ts,flags;message\n continuation..." */
+		msg = strchr(rec, ';');
+		msg = msg ? msg + 1 : rec;
+		n = strcspn(msg, "\n");
+		if (used + n + 2 < len) {
+			memcpy(buf + used, msg, n);
+			used += n;
+			buf[used++] = '\n';
+			buf[used] = 0;
+		}
+	}
+	return (int)used;
+}
+
+int tl_wait_any(int *status, int ms)
+{
+	int pid, waited = 0;
+
+	for (;;) {
+		pid = waitpid(-1, status, WNOHANG);
+		if (pid != 0)
+			return pid < 0 ? -errno : pid;
+		if (waited >= ms)
+			return -ETIMEDOUT;
+		usleep(10000);
+		waited += 10;
+	}
 }

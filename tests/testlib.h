@@ -10,8 +10,14 @@
 #ifndef BPF_OOM_TESTLIB_H
 #define BPF_OOM_TESTLIB_H
 
+#include <linux/types.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+/* The kernel's names, as BPF globals use them in the skeletons. */
+typedef __u64 u64;
+typedef __s64 s64;
+typedef __u32 u32;
 
 struct tl_test {
 	const char *name;
@@ -25,6 +31,8 @@ int tl_main(int argc, char **argv, const struct tl_test *tests, size_t n);
 void tl_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 bool tl_failed(void);
+/* Mark the running test skipped, with the reason ("SKIP <name>: ..."). */
+void tl_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #define CHECK(cond, fmt, ...) ({					\
 	bool __ok = (cond);						\
@@ -74,6 +82,14 @@ int tl_spawn_in_cg(const char *cg, int (*fn)(void *arg, int ready_fd), void *arg
 void tl_child_ready(int ready_fd);
 /* Kill and reap a child; returns its wait status. */
 int tl_reap(int pid, int sig);
+
+/* Kernel log: open /dev/kmsg positioned at its end; then read what was
+ * logged since into @buf (NUL-terminated, message texts only). */
+int tl_kmsg_open(void);
+int tl_kmsg_read(int fd, char *buf, size_t len);
+
+/* Wait up to @ms for any child to exit; returns its pid or -ETIMEDOUT. */
+int tl_wait_any(int *status, int ms);
 
 /* Quiet libbpf unless BPF_OOM_TEST_VERBOSE is set. */
 void tl_libbpf_quiet(void);

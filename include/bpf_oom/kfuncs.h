@@ -20,6 +20,8 @@
 #define __bpf_oom_ksym
 struct mem_cgroup;
 struct cgroup_subsys_state;
+struct oom_control;
+struct task_struct;
 enum vm_event_item;
 enum memcg_memory_event;
 #else
@@ -37,5 +39,10 @@ unsigned long bpf_mem_cgroup_memory_events(struct mem_cgroup *memcg,
 unsigned long bpf_mem_cgroup_usage(struct mem_cgroup *memcg) __bpf_oom_ksym;
 unsigned long bpf_mem_cgroup_page_state(struct mem_cgroup *memcg, int idx) __bpf_oom_ksym;
 void bpf_mem_cgroup_flush_stats(struct mem_cgroup *memcg) __bpf_oom_ksym;
+
+/* OOM kfuncs (upstream v2: mm/oom_kill.c); bpf_oom_ops programs only */
+int bpf_oom_kill_process(struct oom_control *oc, struct task_struct *task,
+			 const char *message__str) __bpf_oom_ksym;
+bool bpf_task_is_oom_victim(struct task_struct *task) __bpf_oom_ksym;
 
 #endif /* _BPF_OOM_KFUNCS_H */

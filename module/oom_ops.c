@@ -1,0 +1,554 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * oom_ops.c - the bpf_oom_ops struct_ops: attachment and the policy chain.
+ *
+ * Upstream v2 (mm/bpf_oom.c of the "mm: BPF OOM" series) keeps one
+ * bpf_oom_ops per memory cgroup in struct mem_cgroup and a system-wide one,
+ * and attaches to a cgroup through the cgroup fd of link_create. A module can
+ * do neither: attachments live here, in an xarray keyed by cgroup id, and the
+ * target cgroup comes from the ops' cgroup_id data member (0 = system-wide),
+ * which bpf-oom's loader sets before load.
+ *
+ * The chain (bpf_oom_handle()) runs from the out_of_memory() shim with
+ * oom_lock held: for a memcg OOM from the OOM'ing memcg up to the root, then
+ * the system-wide ops; it stops at the first handler that returns non-zero
+ * and has freed memory through bpf_oom_kill_process().
+ *
+ * Lifetimes: handlers run inside bpf_oom_srcu; detaching removes the
+ * attachment and waits for that SRCU before the struct_ops map (and its
+ * programs) can go, so detach is safe while an OOM is being handled.
+ */
+#include <linux/bpf.h>
+#include <linux/btf.h>
+#include <linux/btf_ids.h>
+#include <linux/cgroup.h>
+#include <linux/jump_label.h>
+#include <linux/memcontrol.h>
+#include <linux/module.h>
+#include <linux/oom.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/srcu.h>
+#include <linux/timekeeping.h>
+#include <linux/uaccess.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
+#include "compat.h"
+#include "bpf_oom.h"
+#include <bpf_oom/oom.h>
+
+/*
+ * Upstream teaches the verifier that oom_control.memcg is trusted or NULL,
+ * so policies can hand &oc->memcg->css to bpf_get_mem_cgroup(). Stock
+ * verifiers read that from a BTF type named <struct>__safe_trusted_or_null
+ * listing the member, looked up in the BTF the program's context comes from:
+ * ours. Emitted into the module's BTF by bpf_oom_ops_init().
+ */
+struct oom_control__safe_trusted_or_null {
+	struct mem_cgroup *memcg;
+};
+
+/**
+ * struct bpf_oom_policy - one attached bpf_oom_ops
+ * @ops: the kernel copy of the ops, owned by its struct_ops map
+ * @cgroup_id: where it is attached; 0 = system-wide
+ * @since: attach time (CLOCK_REALTIME seconds)
+ * @invoked: how often its handle_out_of_memory ran
+ * @handled: how often that resolved the OOM
+ * @node: in bpf_oom_policies while attached
+ * @offline_work: runs handle_cgroup_offline when its cgroup goes away
+ */
+struct bpf_oom_policy {
+	struct bpf_oom_ops *ops;
+	u64 cgroup_id;
+	time64_t since;
+	atomic_long_t invoked;
+	atomic_long_t handled;
+	struct list_head node;
+	struct work_struct offline_work;
+};
+
+/* Attach, detach and offline; the readers (OOM path) use SRCU and RCU. */
+static DEFINE_MUTEX(bpf_oom_attach_lock);
+static LIST_HEAD(bpf_oom_policies);
+static struct bpf_oom_policy __rcu *bpf_oom_system_policy;
+static DEFINE_XARRAY(bpf_oom_cgroup_policies);
+DEFINE_STATIC_SRCU(bpf_oom_srcu);
+/* Attached policies, as a static key: the shim's fast path. */
+DEFINE_STATIC_KEY_FALSE(bpf_oom_policies_attached);
+static struct workqueue_struct *bpf_oom_wq;
+
+/* The OOM being handled; oom_lock serializes out_of_memory() calls. */
+static struct bpf_oom_run *bpf_oom_current;
+
+/*
+ * The struct_ops type's id in our BTF as built (resolve_btfids) and as the
+ * running kernel numbers it (module BTF is relocated against vmlinux at
+ * load): their difference maps the ids the verifier hands the kfunc filter
+ * back to ours. Learnt from the first program verified against the ops.
+ */
+BTF_ID_LIST_SINGLE(bpf_oom_ops_btf_ids, struct, bpf_oom_ops)
+static s64 bpf_oom_btf_id_delta = S64_MIN;
+static struct btf *bpf_oom_btf;
+
+/* ---- the chain ---------------------------------------------------------- */
+
+struct bpf_oom_run *bpf_oom_run_of(struct oom_control *oc)
+{
+	struct bpf_oom_run *run = READ_ONCE(bpf_oom_current);
+
+	return run && run->oc == oc ? run : NULL;
+}
+
+static bool bpf_oom_run_policy(struct bpf_oom_policy *policy, struct oom_control *oc)
+{
+	struct bpf_oom_ctx ctx = { .cgroup_id = policy->cgroup_id };
+	struct bpf_oom_run run = {
+		.oc = oc,
+		.policy_name = policy->ops->name,
+		.cgroup_id = policy->cgroup_id,
+	};
+	int ret;
+
+	WRITE_ONCE(bpf_oom_current, &run);
+	/*
+	 * The OOM may come from a page fault with mmap_lock held: a fault
+	 * taken by the program (bpf_copy_from_user()) must fail, not wait
+	 * for that lock. The call is indirect, into the struct_ops
+	 * trampoline the BPF JIT built: it starts with ENDBR, so it is
+	 * IBT-safe.
+	 */
+	pagefault_disable();
+	ret = policy->ops->handle_out_of_memory(&ctx, oc);
+	pagefault_enable();
+	WRITE_ONCE(bpf_oom_current, NULL);
+
+	atomic_long_inc(&policy->invoked);
+	if (ret && run.memory_freed) {
+		atomic_long_inc(&policy->handled);
+		return true;
+	}
+	return false;
+}
+
+/**
+ * bpf_oom_handle() - run the attached policies for an OOM
+ * @oc: the OOM, as out_of_memory() received it (constraint computed)
+ *
+ * Context: process context, oom_lock held; may sleep.
+ * Return: true if a policy resolved it (returned non-zero and freed memory).
+ */
+bool bpf_oom_handle(struct oom_control *oc)
+{
+	struct bpf_oom_policy *policy;
+	struct mem_cgroup *memcg;
+	bool handled = false;
+	int ran = 0, idx;
+
+	idx = srcu_read_lock(&bpf_oom_srcu);
+	for (memcg = oc->memcg; memcg; memcg = parent_mem_cgroup(memcg)) {
+		policy = xa_load(&bpf_oom_cgroup_policies, cgroup_id(memcg->css.cgroup));
+		if (!policy)
+			continue;
+		ran++;
+		handled = bpf_oom_run_policy(policy, oc);
+		if (handled)
+			goto out;
+	}
+	policy = srcu_dereference(bpf_oom_system_policy, &bpf_oom_srcu);
+	if (policy) {
+		ran++;
+		handled = bpf_oom_run_policy(policy, oc);
+	}
+out:
+	srcu_read_unlock(&bpf_oom_srcu, idx);
+	if (ran && !handled)
+		pr_warn_ratelimited("oom_policy=default: %d BPF polic%s freed no memory, the kernel OOM killer decides\n",
+				    ran, ran == 1 ? "y" : "ies");
+	return handled;
+}
+
+/* ---- attach and detach ------------------------------------------------ */
+
+static void bpf_oom_detach_locked(struct bpf_oom_policy *policy)
+{
+	lockdep_assert_held(&bpf_oom_attach_lock);
+	if (policy->cgroup_id)
+		xa_erase(&bpf_oom_cgroup_policies, policy->cgroup_id);
+	else
+		RCU_INIT_POINTER(bpf_oom_system_policy, NULL);
+	list_del_init(&policy->node);
+	static_branch_dec(&bpf_oom_policies_attached);
+}
+
+static struct bpf_oom_policy *bpf_oom_find_locked(struct bpf_oom_ops *ops)
+{
+	struct bpf_oom_policy *policy;
+
+	list_for_each_entry(policy, &bpf_oom_policies, node)
+		if (policy->ops == ops)
+			return policy;
+	return NULL;
+}
+
+/* The cgroup must exist, be alive and have its own memory controller. */
+static int bpf_oom_check_cgroup(struct cgroup *cgrp, u64 id)
+{
+	bool has_memcg;
+
+	if (!(READ_ONCE(cgrp->self.flags) & CSS_ONLINE)) {
+		pr_err("attach: cgroup %llu is being removed\n", id);
+		return -ENOENT;
+	}
+	rcu_read_lock();
+	has_memcg = rcu_dereference(cgrp->subsys[memory_cgrp_id]);
+	rcu_read_unlock();
+	if (!has_memcg) {
+		pr_err("attach: cgroup %llu has no memory controller (enable +memory in its parent's cgroup.subtree_control)\n",
+		       id);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int bpf_oom_attach_cgroup(struct bpf_oom_policy *policy)
+{
+	u64 id = policy->cgroup_id;
+	struct cgroup *cgrp;
+	int err;
+
+	cgrp = cgroup_get_from_id(id);
+	if (IS_ERR(cgrp)) {
+		pr_err("attach: no cgroup with id %llu: %ld\n", id, PTR_ERR(cgrp));
+		return PTR_ERR(cgrp);
+	}
+	err = bpf_oom_check_cgroup(cgrp, id);
+	if (err)
+		goto out;
+	err = xa_insert(&bpf_oom_cgroup_policies, id, policy, GFP_KERNEL);
+	if (err) {
+		if (err == -EBUSY)
+			pr_err("attach: cgroup %llu already has a bpf_oom_ops\n", id);
+		goto out;
+	}
+	/*
+	 * An rmdir between the check and the insert would have found no
+	 * attachment: check again. Pairs with the barrier in
+	 * bpf_oom_cgroup_rmdir() (the flag is cleared before it runs).
+	 */
+	smp_mb();
+	if (!(READ_ONCE(cgrp->self.flags) & CSS_ONLINE)) {
+		xa_erase(&bpf_oom_cgroup_policies, id);
+		pr_err("attach: cgroup %llu was removed meanwhile\n", id);
+		err = -ENOENT;
+	}
+out:
+	cgroup_put(cgrp);
+	return err;
+}
+
+static void bpf_oom_offline_workfn(struct work_struct *work);
+
+static int bpf_oom_ops_reg(void *kdata, struct bpf_link *link)
+{
+	struct bpf_oom_ops *ops = kdata;
+	struct bpf_oom_policy *policy;
+	int err = 0;
+
+	policy = kzalloc(sizeof(*policy), GFP_KERNEL);
+	if (!policy)
+		return -ENOMEM;
+	policy->ops = ops;
+	policy->cgroup_id = ops->cgroup_id;
+	policy->since = ktime_get_real_seconds();
+	INIT_LIST_HEAD(&policy->node);
+	INIT_WORK(&policy->offline_work, bpf_oom_offline_workfn);
+
+	mutex_lock(&bpf_oom_attach_lock);
+	if (policy->cgroup_id) {
+		err = bpf_oom_attach_cgroup(policy);
+	} else if (rcu_access_pointer(bpf_oom_system_policy)) {
+		pr_err("attach: a system-wide bpf_oom_ops is already attached\n");
+		err = -EBUSY;
+	} else {
+		rcu_assign_pointer(bpf_oom_system_policy, policy);
+	}
+	if (!err) {
+		list_add_tail(&policy->node, &bpf_oom_policies);
+		static_branch_inc(&bpf_oom_policies_attached);
+	}
+	mutex_unlock(&bpf_oom_attach_lock);
+
+	if (err) {
+		kfree(policy);
+		return err;
+	}
+	if (policy->cgroup_id)
+		pr_info("policy %s attached to cgroup %llu\n", ops->name, policy->cgroup_id);
+	else
+		pr_info("policy %s attached system-wide\n", ops->name);
+	return 0;
+}
+
+static void bpf_oom_ops_unreg(void *kdata, struct bpf_link *link)
+{
+	struct bpf_oom_ops *ops = kdata;
+	struct bpf_oom_policy *policy;
+
+	mutex_lock(&bpf_oom_attach_lock);
+	policy = bpf_oom_find_locked(ops);
+	if (policy)
+		bpf_oom_detach_locked(policy);
+	mutex_unlock(&bpf_oom_attach_lock);
+
+	if (policy) {
+		/* No rmdir probe can queue the offline work any more... */
+		synchronize_rcu();
+		cancel_work_sync(&policy->offline_work);
+	}
+	/*
+	 * ...and no OOM handler still runs the ops (also when the offline
+	 * work detached it first): the map and its programs may go.
+	 */
+	synchronize_srcu(&bpf_oom_srcu);
+	if (policy) {
+		pr_info("policy %s detached\n", ops->name);
+		kfree(policy);
+	}
+}
+
+/* ---- cgroup offline --------------------------------------------------- */
+
+/**
+ * bpf_oom_cgroup_rmdir() - a cgroup was removed (cgroup_rmdir tracepoint)
+ * @id: its cgroup id
+ *
+ * Context: atomic (a tracepoint probe); queues the work that calls
+ * handle_cgroup_offline and drops the attachment.
+ */
+void bpf_oom_cgroup_rmdir(u64 id)
+{
+	struct bpf_oom_policy *policy;
+
+	smp_mb();	/* pairs with bpf_oom_attach_cgroup() */
+	rcu_read_lock();
+	policy = xa_load(&bpf_oom_cgroup_policies, id);
+	if (policy)
+		queue_work(bpf_oom_wq, &policy->offline_work);
+	rcu_read_unlock();
+}
+
+static void bpf_oom_offline_workfn(struct work_struct *work)
+{
+	struct bpf_oom_policy *policy = container_of(work, struct bpf_oom_policy, offline_work);
+	struct bpf_oom_ctx ctx = { .cgroup_id = policy->cgroup_id };
+	bool detached = false;
+
+	mutex_lock(&bpf_oom_attach_lock);
+	/* Unless unreg got here first (it then owns and frees the policy). */
+	if (!list_empty(&policy->node)) {
+		bpf_oom_detach_locked(policy);
+		detached = true;
+		/* unreg waits on the mutex: the ops stay valid for the call */
+		if (policy->ops->handle_cgroup_offline)
+			policy->ops->handle_cgroup_offline(&ctx, policy->cgroup_id);
+		pr_info("policy %s detached: cgroup %llu went offline\n",
+			policy->ops->name, policy->cgroup_id);
+	}
+	mutex_unlock(&bpf_oom_attach_lock);
+	if (!detached)
+		return;
+	/* No probe or OOM handler can see it any more: free it ourselves. */
+	synchronize_rcu();
+	synchronize_srcu(&bpf_oom_srcu);
+	kfree(policy);
+}
+
+/* ---- struct_ops plumbing ---------------------------------------------- */
+
+/* CFI stubs: their prototypes are what the BPF trampolines are typed as. */
+static int bpf_oom_ops__handle_out_of_memory(struct bpf_oom_ctx *ctx, struct oom_control *oc)
+{
+	return 0;
+}
+
+static void bpf_oom_ops__handle_cgroup_offline(struct bpf_oom_ctx *ctx, u64 cgroup_id)
+{
+}
+
+static struct bpf_oom_ops bpf_oom_ops_cfi_stubs = {
+	.handle_out_of_memory = bpf_oom_ops__handle_out_of_memory,
+	.handle_cgroup_offline = bpf_oom_ops__handle_cgroup_offline,
+};
+
+static const struct bpf_func_proto *
+bpf_oom_ops_get_func_proto(enum bpf_func_id func_id, const struct bpf_prog *prog)
+{
+	return bpf_base_func_proto(func_id, prog);
+}
+
+static bool bpf_oom_ops_is_valid_access(int off, int size, enum bpf_access_type type,
+					const struct bpf_prog *prog,
+					struct bpf_insn_access_aux *info)
+{
+	return bpf_tracing_btf_ctx_access(off, size, type, prog, info);
+}
+
+static const struct bpf_verifier_ops bpf_oom_ops_verifier_ops = {
+	.get_func_proto = bpf_oom_ops_get_func_proto,
+	.is_valid_access = bpf_oom_ops_is_valid_access,
+};
+
+static int bpf_oom_ops_init(struct btf *btf)
+{
+	BTF_TYPE_EMIT(struct oom_control__safe_trusted_or_null);
+	bpf_oom_btf = btf;
+	return 0;
+}
+
+/* Every member of bpf_oom_ops may sleep: nothing to refuse per member. */
+static int bpf_oom_ops_check_member(const struct btf_type *t,
+				    const struct btf_member *member,
+				    const struct bpf_prog *prog)
+{
+	/* attach_btf_id is the running kernel's id of bpf_oom_ops */
+	WRITE_ONCE(bpf_oom_btf_id_delta,
+		   (s64)prog->aux->attach_btf_id - bpf_oom_ops_btf_ids[0]);
+	return 0;
+}
+
+static int bpf_oom_ops_init_member(const struct btf_type *t,
+				   const struct btf_member *member,
+				   void *kdata, const void *udata)
+{
+	const struct bpf_oom_ops *uops = udata;
+	struct bpf_oom_ops *ops = kdata;
+	u32 moff = __btf_member_bit_offset(t, member) / 8;
+
+	switch (moff) {
+	case offsetof(struct bpf_oom_ops, name):
+		if (strnlen(uops->name, sizeof(uops->name)) == sizeof(uops->name)) {
+			pr_err("bpf_oom_ops.name is not NUL-terminated\n");
+			return -EINVAL;
+		}
+		strscpy_pad(ops->name, uops->name[0] ? uops->name : "bpf_defined_policy",
+			    sizeof(ops->name));
+		return 1;
+	case offsetof(struct bpf_oom_ops, cgroup_id):
+		ops->cgroup_id = uops->cgroup_id;
+		return 1;
+	}
+	return 0;
+}
+
+static int bpf_oom_ops_validate(void *kdata)
+{
+	struct bpf_oom_ops *ops = kdata;
+
+	if (!ops->handle_out_of_memory) {
+		pr_err("bpf_oom_ops %s: handle_out_of_memory is mandatory\n", ops->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct bpf_struct_ops bpf_oom_struct_ops = {
+	.verifier_ops = &bpf_oom_ops_verifier_ops,
+	.init = bpf_oom_ops_init,
+	.check_member = bpf_oom_ops_check_member,
+	.init_member = bpf_oom_ops_init_member,
+	.reg = bpf_oom_ops_reg,
+	.unreg = bpf_oom_ops_unreg,
+	.validate = bpf_oom_ops_validate,
+	.cfi_stubs = &bpf_oom_ops_cfi_stubs,
+	.owner = THIS_MODULE,
+	.name = "bpf_oom_ops",
+};
+
+/**
+ * bpf_oom_prog_is_oom_ops() - is @prog a bpf_oom_ops program?
+ * @prog: a struct_ops program being verified
+ *
+ * For the kfunc filter: 6.12 has no prog->aux->st_ops, so compare the
+ * program's struct_ops type with ours, by id.
+ */
+bool bpf_oom_prog_is_oom_ops(const struct bpf_prog *prog)
+{
+	s64 delta = READ_ONCE(bpf_oom_btf_id_delta);
+
+	return prog->type == BPF_PROG_TYPE_STRUCT_OPS && delta != S64_MIN &&
+	       prog->aux->attach_btf == bpf_oom_btf &&
+	       (s64)prog->aux->attach_btf_id - delta == bpf_oom_ops_btf_ids[0];
+}
+
+/**
+ * bpf_oom_btf_id_static() - a kfunc id as the verifier passes it, as built
+ * @id: id in the running kernel's numbering of our BTF
+ *
+ * Return: the id resolve_btfids gave it, or 0 if not yet known.
+ */
+u32 bpf_oom_btf_id_static(u32 id)
+{
+	s64 delta = READ_ONCE(bpf_oom_btf_id_delta);
+
+	return delta == S64_MIN ? 0 : (u32)((s64)id - delta);
+}
+
+/* ---- /proc/bpf_oom/policies ------------------------------------------- */
+
+static int bpf_oom_policies_show(struct seq_file *m, void *v)
+{
+	struct bpf_oom_policy *policy;
+
+	seq_puts(m, "# name cgroup_id since invoked handled\n");
+	mutex_lock(&bpf_oom_attach_lock);
+	list_for_each_entry(policy, &bpf_oom_policies, node)
+		seq_printf(m, "%s %llu %lld %ld %ld\n", policy->ops->name,
+			   policy->cgroup_id, policy->since,
+			   atomic_long_read(&policy->invoked),
+			   atomic_long_read(&policy->handled));
+	mutex_unlock(&bpf_oom_attach_lock);
+	return 0;
+}
+
+/**
+ * bpf_oom_ops_register() - register the bpf_oom_ops struct_ops
+ * @procdir: /proc/bpf_oom, for the policy list
+ *
+ * Return: 0 or a negative errno.
+ */
+int bpf_oom_ops_register(struct proc_dir_entry *procdir)
+{
+	int err;
+
+	bpf_oom_wq = alloc_workqueue("bpf_oom", WQ_UNBOUND, 0);
+	if (!bpf_oom_wq)
+		return -ENOMEM;
+	if (!proc_create_single("policies", 0444, procdir, bpf_oom_policies_show)) {
+		destroy_workqueue(bpf_oom_wq);
+		return -ENOMEM;
+	}
+	/* No unregistration: the type goes away with the module's BTF. */
+	err = register_bpf_struct_ops(&bpf_oom_struct_ops, bpf_oom_ops);
+	if (err) {
+		pr_err("cannot register struct_ops bpf_oom_ops: %d\n", err);
+		remove_proc_entry("policies", procdir);
+		destroy_workqueue(bpf_oom_wq);
+	}
+	return err;
+}
+
+/**
+ * bpf_oom_ops_unregister() - undo bpf_oom_ops_register()
+ * @procdir: /proc/bpf_oom
+ *
+ * Only reached with nothing attached (every map holds a module reference);
+ * offline works that are still freeing their policy finish first.
+ */
+void bpf_oom_ops_unregister(struct proc_dir_entry *procdir)
+{
+	remove_proc_entry("policies", procdir);
+	destroy_workqueue(bpf_oom_wq);
+}
