@@ -9,6 +9,7 @@
 # In this repository (developers and CI, as root):
 #   make setup    prepare the cached trixie toolchain and the kernel matrix
 #   make check    build via DKMS for every kernel, boot each in QEMU, run the tests
+#   make demo     one memcg OOM in the VM: the stock killer's victim vs the policy's
 #   make bench    run the benchmarks in the VM
 #   make vm-run K=<name|kver> CMD='...'   run a command in the VM, module loaded
 #   make help
@@ -22,7 +23,7 @@ DKMS_FILES := dkms.conf Kbuild Makefile LICENSE module include \
 	scripts/kernel-features.sh scripts/check-ko.sh
 
 .PHONY: all module clean-module dkms-install dkms-uninstall dkms-src \
-	setup check bench vm-run bpf-build clean help
+	setup check bench demo vm-run bpf-build clean help
 
 all: module
 
@@ -60,6 +61,9 @@ check:
 bench:
 	scripts/check.sh --bench
 
+demo:
+	scripts/demo.sh $(K)
+
 vm-run:
 	@test -n "$$K" -a -n "$$CMD" || { echo "usage: make vm-run K=<kernel> CMD='...'" >&2; exit 2; }
 	scripts/vm-run.sh "$$K" -- "$$CMD"
@@ -69,4 +73,4 @@ clean:
 	$(MAKE) -C tests clean
 
 help:
-	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'

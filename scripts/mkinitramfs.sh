@@ -19,7 +19,7 @@ mkdir -p "$stage/bin" "$stage/bpf-oom/tests" "$stage/proc" "$stage/sys" "$stage/
 cp /usr/bin/busybox "$stage/bin/busybox"
 cp "$top/tests/vm/init" "$stage/init"
 chmod 755 "$stage/init"
-cp "$top/tests/vm/suite.sh" "$stage/bpf-oom/suite.sh"
+cp "$top/tests/vm/suite.sh" "$top/tests/vm/loader.sh" "$top/tests/vm/demo.sh" "$stage/bpf-oom/"
 cp "$job" "$stage/bpf-oom/job"
 cp "$ko" "$stage/bpf-oom/bpf_oom.ko"
 

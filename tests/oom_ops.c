@@ -218,21 +218,35 @@ static bool alive(int pid)
 	return pid > 0 && waitpid(pid, NULL, WNOHANG) == 0;
 }
 
-/*
- * The first to die is @want, by SIGKILL. When @want is cg4 or cg5, what is
- * left fits under the limit and the others must live on; after the stock
- * killer's cg1 it does not (100 MiB - 10 > 80), and the kernel goes on
- * killing.
- */
-static void expect_victim(int first, int status, const int pids[NR_HOGS], int want)
+/* The pid of the first "Killed process <pid>" in @log, or -1. */
+static int first_killed(const char *log)
 {
-	int k;
+	const char *k = strstr(log, "Killed process ");
 
-	if (!CHECK(first == want, "first to die: expected %s, got %s", hogs[want].cg,
-		   first >= 0 ? hogs[first].cg : "none"))
+	return k ? atoi(k + strlen("Killed process ")) : -1;
+}
+
+/*
+ * @want is the first process the OOM killer killed (the kernel log says
+ * which; exits can be reaped in another order) and it died by SIGKILL. When
+ * @want is cg4 or cg5, what is left fits under the limit and the others must
+ * live on; after the stock killer's cg1 it does not (100 MiB - 10 > 80), and
+ * the kernel goes on killing.
+ */
+static void expect_victim(const char *log, const int pids[NR_HOGS], int want,
+			  int first_reaped, int first_status)
+{
+	int victim = first_killed(log), status = first_status, k;
+
+	for (k = 0; k < NR_HOGS && pids[k] != victim; k++)
+		;
+	if (!CHECK(k == want, "first killed: expected %s (pid %d), got %s (pid %d)",
+		   hogs[want].cg, pids[want], k < NR_HOGS ? hogs[k].cg : "none", victim))
 		return;
-	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
-	      "%s: expected SIGKILL, got status 0x%x", hogs[want].cg, status);
+	/* topo_run() may have reaped it already */
+	if (first_reaped == want || waitpid(pids[want], &status, 0) == pids[want])
+		CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		      "%s: expected SIGKILL, got status 0x%x", hogs[want].cg, status);
 	if (want == CG1)
 		return;
 	usleep(300000);
@@ -284,18 +298,18 @@ static void test_oom_upstream_scenario(void)
 		goto out;
 
 	first = topo_run(pids, &status, NULL);
-	expect_victim(first, status, pids, CG4);
+	tl_kmsg_read(kfd, kmsg, sizeof(kmsg));
+	close(kfd);
+	expect_victim(kmsg, pids, CG4, first, status);
 	CHECK_EQ(cg_events("oom_test/cg3/cg4", "oom_kill"), 1, "cg4 memory.events oom_kill");
 	CHECK_GT(in_cg->bss->invocations, 0, "cgroup copy invoked");
 	CHECK_EQ(in_cg->bss->processes_killed, 0, "cgroup copy kills");
 	CHECK_EQ(system->bss->processes_killed, 1, "system-wide copy kills");
 	CHECK_EQ(system->bss->last_victim_cgroup, tl_cg_id("oom_test/cg3/cg4"),
 		 "system-wide copy's victim cgroup = cg4");
-	tl_kmsg_read(kfd, kmsg, sizeof(kmsg));
 	CHECK(strstr(kmsg, "oom_policy=oom_largest_leaf (system-wide): killing"),
 	      "no 'oom_policy=oom_largest_leaf' line next to the OOM report");
 	CHECK(strstr(kmsg, "invoked oom-killer"), "no OOM report in the kernel log");
-	close(kfd);
 out:
 	bpf_link__destroy(l_cg);
 	bpf_link__destroy(l_sys);
@@ -312,9 +326,9 @@ static void test_oom_stock_victim_without_policy(void)
 		return;
 	kfd = tl_kmsg_open();
 	first = topo_run(pids, &status, NULL);
-	expect_victim(first, status, pids, CG1);
-	CHECK_EQ(cg_events("oom_test/cg1", "oom_kill"), 1, "cg1 memory.events oom_kill");
 	tl_kmsg_read(kfd, kmsg, sizeof(kmsg));
+	expect_victim(kmsg, pids, CG1, first, status);
+	CHECK_EQ(cg_events("oom_test/cg1", "oom_kill"), 1, "cg1 memory.events oom_kill");
 	CHECK(strstr(kmsg, "invoked oom-killer"), "no OOM report in the kernel log");
 	CHECK(!strstr(kmsg, "oom_policy="), "a policy line without any policy attached");
 	close(kfd);
@@ -387,9 +401,9 @@ static void fallback_case(enum policy which, bool zombie_target)
 		goto out;
 	kfd = tl_kmsg_open();
 	first = topo_run(pids, &status, NULL);
-	expect_victim(first == -1 ? -1 : first, status, pids, CG1);
 	tl_kmsg_read(kfd, kmsg, sizeof(kmsg));
 	close(kfd);
+	expect_victim(kmsg, pids, CG1, first, status);
 	CHECK(strstr(kmsg, "oom_policy=default: 1 BPF policy freed no memory"),
 	      "no 'oom_policy=default' line when the policy did not free memory");
 	switch (which) {
@@ -438,7 +452,7 @@ static void chain_case(bool memcg_handles)
 {
 	struct oom_policies_bpf *skel;
 	struct bpf_link *l_kill = NULL, *l_decl = NULL;
-	int pids[NR_HOGS], first, status;
+	int pids[NR_HOGS], first, status, kfd;
 	unsigned long long oom_test;
 
 	if (skip_without_task_kfuncs())
@@ -460,8 +474,11 @@ static void chain_case(bool memcg_handles)
 	if (!CHECK_PTR(l_kill, "attach kill_pid") || !CHECK_PTR(l_decl, "attach decline"))
 		goto out;
 	/* the victim is cg5, the allocating one, which the stock killer spares */
+	kfd = tl_kmsg_open();
 	first = topo_run(pids, &status, &skel->bss->target_pid);
-	expect_victim(first, status, pids, CG5);
+	tl_kmsg_read(kfd, kmsg, sizeof(kmsg));
+	close(kfd);
+	expect_victim(kmsg, pids, CG5, first, status);
 	if (memcg_handles) {
 		CHECK_GT(skel->bss->kill_calls[1], 0, "kill_pid on /oom_test called");
 		CHECK_EQ(skel->bss->decline_calls[0], 0,

@@ -54,6 +54,9 @@ for bin in /bpf-oom/tests/memcg_kfuncs /bpf-oom/tests/oom_ops; do
 	[ $rc -le 1 ] || fail "${bin##*/}" "exited with status $rc (crashed?)"
 done
 
+. /bpf-oom/loader.sh
+loader_test
+
 # Every memcg the tests created is gone once nothing pins it: a leaked css
 # reference (a kfunc that takes one and never drops it) keeps it "dying".
 t=memcg_no_leaked_references
@@ -77,6 +80,13 @@ if unload && [ ! -e /sys/module/bpf_oom ] && [ ! -e /sys/kernel/btf/bpf_oom ]; t
 else
 	fail $t "rmmod: $(cat /tmp/rmmod.err 2>/dev/null)"
 fi
+
+t=loader_without_module
+out=$(/bpf-oom/tests/bpf-oom-loader attach /bpf-oom/tests/loader_policy.bpf.o 2>&1)
+case "$?:$out" in
+1:*"the bpf_oom module is not loaded"*) pass $t ;;
+*) fail $t "expected exit 1 and 'the bpf_oom module is not loaded', got: $out" ;;
+esac
 
 t=no_kernel_warnings
 bad=$(dmesg | grep -E "WARNING:|BUG:|Oops|UBSAN|refcount_t|list_(add|del) corruption|Bad page|cut here")
