@@ -70,6 +70,12 @@ for entry in "${TEST_KERNELS[@]}"; do
 		result "$name" dkms_build FAIL "see $OUT/$kver/dkms.log"
 		tail -n 20 "$OUT/$kver/dkms.log"
 	fi
+	# A test-only module (not part of bpf-oom) that stands in for a livepatch.
+	rm -rf "$OUT/$kver/kmod" && cp -r "$BPF_OOM_TOP/tests/kmod" "$OUT/$kver/kmod"
+	if ! in_rootfs make -s -C "/usr/src/linux-headers-$kver" M="$CHROOT_SRC/build/$kver/kmod" \
+		modules >"$OUT/$kver/kmod.log" 2>&1; then
+		result "$name" test_kmod_build FAIL "see $OUT/$kver/kmod.log"
+	fi
 done
 
 # The floor: DKMS must refuse, with bpf-oom's one-line reason.

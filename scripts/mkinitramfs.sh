@@ -22,6 +22,10 @@ chmod 755 "$stage/init"
 cp "$top/tests/vm/suite.sh" "$top/tests/vm/loader.sh" "$top/tests/vm/demo.sh" "$stage/bpf-oom/"
 cp "$job" "$stage/bpf-oom/job"
 cp "$ko" "$stage/bpf-oom/bpf_oom.ko"
+# test-only modules built for the same kernel, if any
+for m in "$(dirname "$ko")"/kmod/*.ko; do
+	[ -e "$m" ] && cp "$m" "$stage/bpf-oom/"
+done
 
 mkdir -p "$stage/usr/sbin"
 cp /usr/sbin/bpftool "$stage/usr/sbin/bpftool"

@@ -88,6 +88,22 @@ case "$?:$out" in
 *) fail $t "expected exit 1 and 'the bpf_oom module is not loaded', got: $out" ;;
 esac
 
+# A livepatch (here a stand-in) owning out_of_memory(): bpf_oom must refuse
+# to load and say why; once it is gone, bpf_oom loads again.
+t=module_refuses_foreign_ipmodify
+if ! insmod /bpf-oom/ipmodify_holder.ko 2>/tmp/holder.err; then
+	fail $t "cannot load the stand-in: $(cat /tmp/holder.err)"
+elif insmod $ko 2>/tmp/insmod.err; then
+	fail $t "bpf_oom loaded although out_of_memory() is taken"
+	unload
+elif ! dmesg | grep -q "bpf_oom: out_of_memory() is already modified by another ftrace IPMODIFY user"; then
+	fail $t "no message naming the conflict; insmod said: $(cat /tmp/insmod.err)"
+else
+	rmmod ipmodify_holder
+	if insmod $ko && unload; then pass $t; else fail $t "bpf_oom does not load after the stand-in left"; fi
+fi
+rmmod ipmodify_holder 2>/dev/null
+
 t=no_kernel_warnings
 bad=$(dmesg | grep -E "WARNING:|BUG:|Oops|UBSAN|refcount_t|list_(add|del) corruption|Bad page|cut here")
 if [ -n "$bad" ]; then fail $t "$(echo "$bad" | head -n 3)"; else pass $t; fi
