@@ -521,6 +521,7 @@ static void test_oom_chain_memcg_policy_declines(void)
 static int global_hog_fn(void *arg, int ready)
 {
 	(void)arg;
+	write_file("/proc/self/oom_score_adj", "0");	/* not the test's -1000 */
 	tl_child_ready(ready);
 	for (;;) {
 		char *p = mmap(NULL, 64 * MiB, PROT_READ | PROT_WRITE,
