@@ -45,22 +45,10 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int put(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 static int sleeper(void *arg, int ready)
 {
 	(void)arg;
-	put("/proc/self/oom_score_adj", "0");	/* not the parent's -1000 */
+	tl_write_file("/proc/self/oom_score_adj", "0");	/* not the parent's -1000 */
 	tl_child_ready(ready);
 	pause();
 	return 0;
@@ -69,7 +57,7 @@ static int sleeper(void *arg, int ready)
 static int hog(void *arg, int ready)
 {
 	(void)arg;
-	put("/proc/self/oom_score_adj", "0");
+	tl_write_file("/proc/self/oom_score_adj", "0");
 	tl_child_ready(ready);
 	for (;;) {
 		char *p = mmap(NULL, 16 << 20, PROT_READ | PROT_WRITE,
@@ -124,8 +112,8 @@ static int one_oom(double *exit_s, double *oom_us)
 	double t0;
 	int pid, status;
 
-	put(TRACING "/trace", "");
-	put(TRACING "/tracing_on", "1");
+	close(open(TRACING "/trace", O_WRONLY | O_TRUNC));	/* clears it */
+	tl_write_file(TRACING "/tracing_on", "1");
 	t0 = now();
 	pid = tl_spawn_in_cg("bench/hog", hog, NULL);
 	if (pid < 0 || waitpid(pid, &status, 0) != pid)
@@ -133,7 +121,7 @@ static int one_oom(double *exit_s, double *oom_us)
 	if (getenv("BENCH_VERBOSE"))
 		fprintf(stderr, "round: %.3f s\n", now() - t0);
 	*exit_s = now() - t0;
-	put(TRACING "/tracing_on", "0");
+	tl_write_file(TRACING "/tracing_on", "0");
 	*oom_us = oom_trace_us();
 	return WIFSIGNALED(status) ? 0 : -1;
 }
@@ -168,9 +156,9 @@ int main(int argc, char **argv)
 		nr_tasks = atoi(argv[2]);
 	}
 	tl_libbpf_quiet();
-	put("/proc/self/oom_score_adj", "-1000");
-	put("/proc/sys/vm/oom_dump_tasks", "0");
-	put("/proc/sys/kernel/printk", "1");
+	tl_write_file("/proc/self/oom_score_adj", "-1000");
+	tl_write_file("/proc/sys/vm/oom_dump_tasks", "0");
+	tl_write_file("/proc/sys/kernel/printk", "1");
 	tl_cg_create("bench");
 	tl_cg_write("bench", "cgroup.subtree_control", "+memory");
 	tl_cg_write("bench", "memory.max", "268435456");
@@ -190,14 +178,14 @@ int main(int argc, char **argv)
 	}
 	printf("bench oom: %d tasks in %d memcgs under /bench (256 MiB), victim: /bench/hog\n",
 	       nr_tasks, nr_cgroups);
-	put(TRACING "/tracing_on", "0");
+	tl_write_file(TRACING "/tracing_on", "0");
 	if (!getenv("BENCH_NO_TRACE"))
-		put(TRACING "/current_tracer", "function_graph");
+		tl_write_file(TRACING "/current_tracer", "function_graph");
 	/* trace out_of_memory() alone: graphing every function would make
 	 * the whole VM crawl */
-	put(TRACING "/set_ftrace_filter", "out_of_memory");
-	put(TRACING "/set_graph_function", "out_of_memory");
-	put(TRACING "/max_graph_depth", "1");
+	tl_write_file(TRACING "/set_ftrace_filter", "out_of_memory");
+	tl_write_file(TRACING "/set_graph_function", "out_of_memory");
+	tl_write_file(TRACING "/max_graph_depth", "1");
 
 	if (run("stock OOM killer", &stock_exit, &stock_us))
 		return 1;
@@ -214,6 +202,6 @@ int main(int argc, char **argv)
 	       pol_us / stock_us, pol_exit / stock_exit);
 	bpf_link__destroy(link);
 	oom_largest_leaf_bpf__destroy(skel);
-	put(TRACING "/current_tracer", "nop");
+	tl_write_file(TRACING "/current_tracer", "nop");
 	return 0;
 }

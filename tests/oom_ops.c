@@ -106,18 +106,6 @@ static const struct {
 	[CG5] = { "oom_test/cg3/cg5", 20, 0 },
 };
 
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 static int hog_fn(void *arg, int ready)
 {
 	long i = (long)arg;
@@ -125,7 +113,7 @@ static int hog_fn(void *arg, int ready)
 	char *p;
 
 	snprintf(adj, sizeof(adj), "%d", hogs[i].adj);
-	if (write_file("/proc/self/oom_score_adj", adj))
+	if (tl_write_file("/proc/self/oom_score_adj", adj))
 		return 10;
 	p = mmap(NULL, (hogs[i].mib - 1) * MiB, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -521,7 +509,7 @@ static void test_oom_chain_memcg_policy_declines(void)
 static int global_hog_fn(void *arg, int ready)
 {
 	(void)arg;
-	write_file("/proc/self/oom_score_adj", "0");	/* not the test's -1000 */
+	tl_write_file("/proc/self/oom_score_adj", "0");	/* not the test's -1000 */
 	tl_child_ready(ready);
 	for (;;) {
 		char *p = mmap(NULL, 64 * MiB, PROT_READ | PROT_WRITE,
@@ -543,7 +531,7 @@ static void test_oom_global_system_wide_policy(void)
 		return;
 
 	/* Only the hog may go: protect this test (init is unkillable). */
-	write_file("/proc/self/oom_score_adj", "-1000");
+	tl_write_file("/proc/self/oom_score_adj", "-1000");
 	tl_cg_create("global_hog");
 	skel = policies_open(true, false, false);
 	if (!CHECK_PTR(skel, "open oom_policies") ||
@@ -571,7 +559,7 @@ out:
 	bpf_link__destroy(link);
 	oom_policies_bpf__destroy(skel);
 	tl_cg_destroy("global_hog");
-	write_file("/proc/self/oom_score_adj", "0");
+	tl_write_file("/proc/self/oom_score_adj", "0");
 }
 
 /* ---- attaching: errors ------------------------------------------------- */

@@ -114,20 +114,24 @@ int tl_cg_create(const char *cg)
 	return 0;
 }
 
+int tl_write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 int tl_cg_write(const char *cg, const char *file, const char *val)
 {
 	char p[512];
-	ssize_t n;
-	int fd;
 
 	cg_path(p, sizeof(p), cg, file);
-	fd = open(p, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return n;
+	return tl_write_file(p, val);
 }
 
 int tl_cg_enter(const char *cg, int pid)

@@ -59,6 +59,9 @@ void tl_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 	      strerror(errno));						\
 })
 
+/* Write @val to the file @path (a /proc or /sys knob); 0 or -errno. */
+int tl_write_file(const char *path, const char *val);
+
 /* cgroup v2 helpers; paths are relative to /sys/fs/cgroup. */
 #define TL_CGROUP_ROOT "/sys/fs/cgroup"
 int tl_cg_create(const char *cg);		/* mkdir (ok if it exists) */
