@@ -16,11 +16,35 @@
 
 static struct proc_dir_entry *bpf_oom_procdir;
 
+/*
+ * For the test suite: one more kernel symbol that must resolve, so that the
+ * "needed symbol missing" failure can be provoked on a kernel that has
+ * everything. Unset in normal use.
+ */
+static char *require_ksym;
+module_param(require_ksym, charp, 0400);
+MODULE_PARM_DESC(require_ksym, "testing: fail to load unless this kernel symbol exists too");
+
+static void *required_ksym_addr;
+/* static: ksyms.c keeps a pointer to every table it resolved */
+static struct bpf_oom_ksym required_ksym = { .data = &required_ksym_addr };
+
+static int bpf_oom_check_required_ksym(void)
+{
+	if (!require_ksym)
+		return 0;
+	required_ksym.name = require_ksym;
+	return bpf_oom_ksyms_resolve(&required_ksym, 1);
+}
+
 static int __init bpf_oom_init(void)
 {
 	int err;
 
 	err = bpf_oom_ksyms_init();
+	if (err)
+		return err;
+	err = bpf_oom_check_required_ksym();
 	if (err)
 		return err;
 

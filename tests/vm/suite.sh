@@ -88,6 +88,17 @@ case "$?:$out" in
 *) fail $t "expected exit 1 and 'the bpf_oom module is not loaded', got: $out" ;;
 esac
 
+# A kernel symbol the module needs is missing: the load fails, naming it.
+t=module_refuses_missing_symbol
+if insmod $ko require_ksym=bpf_oom_no_such_symbol 2>/tmp/insmod.err; then
+	fail $t "bpf_oom loaded although a required symbol is missing"
+	unload
+elif ! dmesg | grep -q "bpf_oom: kernel symbol bpf_oom_no_such_symbol not found"; then
+	fail $t "no message naming the missing symbol; insmod said: $(cat /tmp/insmod.err)"
+else
+	pass $t
+fi
+
 # A livepatch (here a stand-in) owning out_of_memory(): bpf_oom must refuse
 # to load and say why; once it is gone, bpf_oom loads again.
 t=module_refuses_foreign_ipmodify
