@@ -35,6 +35,8 @@
 #define POLICIES "/proc/bpf_oom/policies"
 
 static bool verbose;
+/* The verifier refused a kernel task pointer to a module kfunc (see below). */
+static bool task_type_mismatch;
 
 static int fail(const char *fmt, ...)
 {
@@ -48,13 +50,22 @@ static int fail(const char *fmt, ...)
 	return 1;
 }
 
+/* libbpf speaks only with -v; the verifier's log is read for one known case. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (level == LIBBPF_DEBUG && !verbose)
-		return 0;
-	if (level != LIBBPF_WARN && !verbose)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
+	char *msg = NULL;
+	va_list copy;
+	int n;
+
+	va_copy(copy, ap);
+	n = vasprintf(&msg, fmt, copy);
+	va_end(copy);
+	if (n > 0 && strstr(msg, "expected pointer to STRUCT task_struct but"))
+		task_type_mismatch = true;
+	if (n > 0 && verbose && (level != LIBBPF_DEBUG || getenv("LIBBPF_DEBUG")))
+		fputs(msg, stderr);
+	free(msg);
+	return n;
 }
 
 static int usage(void)
@@ -188,6 +199,9 @@ static int cmd_attach(const char *obj_path, const char *cgroup, const char *map_
 	if (err) {
 		if (err == -EPERM)
 			fail("loading %s: permission denied: BPF OOM policies need CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN (run as root)",
+			     obj_path);
+		else if (task_type_mismatch)
+			fail("loading %s: the verifier refused a task pointer to a bpf-oom kfunc: this kernel's module BTF has its own copy of struct task_struct (Debian 7.3 does; README, Known limits)",
 			     obj_path);
 		else
 			fail("loading %s: %s (run with -v for the verifier log)", obj_path,
