@@ -95,6 +95,13 @@ static struct btf *bpf_oom_btf;
 
 /* ---- the chain ---------------------------------------------------------- */
 
+/**
+ * bpf_oom_run_of() - the policy run handling @oc, for the OOM kfuncs
+ * @oc: the oom_control a kfunc was handed
+ *
+ * Context: called from a policy's handle_out_of_memory, under oom_lock.
+ * Return: the run, or NULL if @oc is not the OOM being handled.
+ */
 struct bpf_oom_run *bpf_oom_run_of(struct oom_control *oc)
 {
 	struct bpf_oom_run *run = READ_ONCE(bpf_oom_current);
