@@ -446,23 +446,12 @@ out:
 
 static char vlog[1 << 16];
 
-/* Load program @name alone; returns the load error (0 = loaded). */
 static int load_one(const char *name)
 {
-	struct memcg_verifier_bpf *skel;
-	struct bpf_program *prog;
-	int err;
+	size_t sz;
+	const void *elf = memcg_verifier_bpf__elf_bytes(&sz);
 
-	skel = memcg_verifier_bpf__open();
-	if (!skel)
-		return -errno;
-	vlog[0] = 0;
-	prog = bpf_object__find_program_by_name(skel->obj, name);
-	bpf_program__set_autoload(prog, true);
-	bpf_program__set_log_buf(prog, vlog, sizeof(vlog));
-	err = memcg_verifier_bpf__load(skel);
-	memcg_verifier_bpf__destroy(skel);
-	return err;
+	return tl_load_prog_alone(elf, sz, name, vlog, sizeof(vlog));
 }
 
 static const char *log_tail(void)

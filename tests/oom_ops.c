@@ -50,9 +50,13 @@ static char kmsg[1 << 18];
 static const char *task_kfuncs_unusable(void)
 {
 	static char why[256];
+	static bool known;
 	const struct btf_type *t;
 	struct btf *vm, *mod;
 	int id = -1;
+
+	if (known)
+		return why[0] ? why : NULL;
 
 	vm = btf__load_vmlinux_btf();
 	mod = vm ? btf__load_module_btf("bpf_oom", vm) : NULL;
@@ -75,6 +79,7 @@ static const char *task_kfuncs_unusable(void)
 			 id, btf__type_cnt(vm));
 	else
 		why[0] = 0;
+	known = true;	/* the same .ko gives the same answer, reloaded or not */
 out:
 	btf__free(mod);
 	btf__free(vm);
@@ -844,19 +849,10 @@ static char vlog[1 << 16];
 
 static int verifier_load(const char *prog_name)
 {
-	struct oom_verifier_bpf *skel = oom_verifier_bpf__open();
-	struct bpf_program *prog;
-	int err;
+	size_t sz;
+	const void *elf = oom_verifier_bpf__elf_bytes(&sz);
 
-	if (!skel)
-		return -errno;
-	vlog[0] = 0;
-	prog = bpf_object__find_program_by_name(skel->obj, prog_name);
-	bpf_program__set_autoload(prog, true);
-	bpf_program__set_log_buf(prog, vlog, sizeof(vlog));
-	err = oom_verifier_bpf__load(skel);
-	oom_verifier_bpf__destroy(skel);
-	return err;
+	return tl_load_prog_alone(elf, sz, prog_name, vlog, sizeof(vlog));
 }
 
 static void test_oom_verifier_kfuncs_only_in_oom_ops(void)

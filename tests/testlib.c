@@ -351,3 +351,26 @@ int tl_wait_any(int *status, int ms)
 		waited += 10;
 	}
 }
+
+int tl_load_prog_alone(const void *elf, size_t sz, const char *prog, char *log, size_t len)
+{
+	struct bpf_program *p;
+	struct bpf_object *obj;
+	int err;
+
+	obj = bpf_object__open_mem(elf, sz, NULL);
+	if (!obj)
+		return -errno;
+	bpf_object__for_each_program(p, obj)
+		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), prog));
+	p = bpf_object__find_program_by_name(obj, prog);
+	if (!p) {
+		bpf_object__close(obj);
+		return -ENOENT;
+	}
+	log[0] = 0;
+	bpf_program__set_log_buf(p, log, len);
+	err = bpf_object__load(obj);
+	bpf_object__close(obj);
+	return err;
+}

@@ -94,6 +94,13 @@ int tl_kmsg_read(int fd, char *buf, size_t len);
 /* Wait up to @ms for any child to exit; returns its pid or -ETIMEDOUT. */
 int tl_wait_any(int *status, int ms);
 
+/*
+ * Load program @prog of the BPF object @elf (a skeleton's __elf_bytes())
+ * alone, with the verifier's log in @log; returns the load error (0: it
+ * loaded). For tests that expect the verifier to reject a program.
+ */
+int tl_load_prog_alone(const void *elf, size_t sz, const char *prog, char *log, size_t len);
+
 /* Quiet libbpf unless BPF_OOM_TEST_VERBOSE is set. */
 void tl_libbpf_quiet(void);
 

@@ -22,7 +22,6 @@ void bpf_task_release(struct task_struct *p) __ksym;
 int target_pid;
 int kill_ret = 1;		/* 1 = not called */
 u64 saw_global;			/* OOMs with oc->memcg == NULL */
-u64 saw_memcg;
 u64 last_ctx_cgroup_id = ~0ULL;
 
 u64 kill_calls[2], decline_calls[2], claim_calls[2];
@@ -43,9 +42,7 @@ int BPF_PROG(kill_pid_oom, struct bpf_oom_ctx *octx, struct oom_control *oc)
 	struct task_struct *task;
 
 	count(kill_calls, octx);
-	if (oc->memcg)
-		saw_memcg++;
-	else
+	if (!oc->memcg)
 		saw_global++;
 	task = bpf_task_from_pid(target_pid);
 	if (!task)
