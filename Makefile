@@ -16,19 +16,23 @@
 
 KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
+PAHOLE ?= pahole
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
 
 # What DKMS needs in /usr/src/bpf-oom-<version>.
 DKMS_FILES := dkms.conf Kbuild Makefile LICENSE module include \
-	scripts/kernel-features.sh scripts/check-ko.sh
+	scripts/kernel-features.sh scripts/check-ko.sh scripts/pahole-dedup.sh
 
 .PHONY: all module clean-module dkms-install dkms-uninstall dkms-src \
 	setup check bench demo vm-run bpf-build clean help
 
 all: module
 
+# Kbuild runs pahole through scripts/pahole-dedup.sh: module BTF has to
+# reuse the kernel's types (see that script for why, on Linux >= 6.15).
 module:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) PAHOLE=$(CURDIR)/scripts/pahole-dedup.sh \
+		BPF_OOM_PAHOLE=$(PAHOLE) modules
 	scripts/check-ko.sh bpf_oom.ko
 
 clean-module:

@@ -20,7 +20,9 @@ echo "$sections" | grep -q ' \.BTF ' ||
 # Every __BTF_ID__func__<name>__<n> symbol marks the 4-byte slot
 # resolve_btfids must fill with <name>'s BTF id; 0 means unresolved.
 ids=$(mktemp)
-trap 'rm -f "$ids"' EXIT
+btf=$(mktemp)
+junk=$(mktemp)
+trap 'rm -f "$ids" "$btf" "$junk"' EXIT
 nr=0
 # No .BTF_ids at all is fine only if no kfunc needs one (the kernel has
 # them all); a kfunc symbol without the section is caught below.
@@ -34,4 +36,14 @@ for sym in $(readelf -sW "$ko" | awk '$8 ~ /^__BTF_ID__func__/ { print $2 ":" $8
 	[ "${id:-0}" != 0 ] || fail "kfunc $name has no BTF id (resolve_btfids did not resolve it)"
 	nr=$((nr + 1))
 done
+
+# The task kfuncs take the kernel's task pointers, so the module's BTF must
+# refer to the kernel's struct task_struct. A split BTF stores only the
+# strings its own types add: the name "task_struct" there means a private
+# copy, which the verifier does not accept for a kernel task (see
+# scripts/pahole-dedup.sh). Warn, not fail: the rest of the module works.
+objcopy --dump-section .BTF="$btf" "$ko" "$junk"
+if tr '\0' '\n' <"$btf" | grep -qx task_struct; then
+	echo "bpf-oom: warning: $ko: module BTF has its own copy of struct task_struct: BPF policies cannot pass kernel tasks to bpf_oom_kill_process()" >&2
+fi
 echo "bpf-oom: $ko: .BTF present, $nr kfunc BTF id(s) resolved"
