@@ -14,7 +14,8 @@
  * Upstream unfreezes all four at once; here cg1, cg2 and cg4 allocate first
  * and cg5 last, so the set of candidates at the OOM is always the same. For
  * cg1 + cg2 + cg4 to fit under 80 MiB with their own process overhead
- * (stack, page tables), each hog allocates its size less 1 MiB.
+ * (stack, page tables, the shared shmem pages of the binary, charged to
+ * whoever touched them first), each hog allocates its size less 2 MiB.
  */
 #define _GNU_SOURCE
 #include <bpf/bpf.h>
@@ -120,11 +121,11 @@ static int hog_fn(void *arg, int ready)
 	snprintf(adj, sizeof(adj), "%d", hogs[i].adj);
 	if (tl_write_file("/proc/self/oom_score_adj", adj))
 		return 10;
-	p = mmap(NULL, (hogs[i].mib - 1) * MiB, PROT_READ | PROT_WRITE,
+	p = mmap(NULL, (hogs[i].mib - 2) * MiB, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return 11;
-	memset(p, 1, (hogs[i].mib - 1) * MiB);
+	memset(p, 1, (hogs[i].mib - 2) * MiB);
 	tl_child_ready(ready);
 	pause();
 	return 0;
@@ -243,10 +244,25 @@ static void expect_victim(const char *log, const int pids[NR_HOGS], int want,
 	if (want == CG1)
 		return;
 	usleep(300000);
-	for (k = 0; k < NR_HOGS; k++)
-		if (k != want)
-			CHECK(alive(pids[k]), "%s died too (only %s should)", hogs[k].cg,
-			      hogs[want].cg);
+	for (k = 0; k < NR_HOGS; k++) {
+		if (k == want || alive(pids[k]))
+			continue;
+		/*
+		 * Seen on 7.3 (about 1 run in 5): an OOM 10 ms after the
+		 * policy's kill still finds /oom_test at its limit (the
+		 * victim has exited but its charge is not yet uncharged), the
+		 * policies decline (their victim is dying) and the kernel,
+		 * which no longer sees the victim, takes its own next pick:
+		 * cg1 (+1000). That second kill is the kernel's, not a
+		 * policy's; anything else dying is a failure.
+		 */
+		if (k == CG1) {
+			printf("# note: the kernel OOM killer also killed %s after %s's kill (kernel race, see expect_victim())\n",
+			       hogs[k].cg, hogs[want].cg);
+			continue;
+		}
+		CHECK(0, "%s died too (only %s should)", hogs[k].cg, hogs[want].cg);
+	}
 }
 
 static unsigned long long cg_events(const char *cg, const char *key)
@@ -876,8 +892,7 @@ static void test_oom_module_btf_reuses_kernel_types(void)
 {
 	const char *why = task_kfuncs_unusable();
 
-	if (why)
-		tl_skip("known kernel defect: %s", why);
+	CHECK(!why, "%s (scripts/pahole-dedup.sh should have removed the copies)", why);
 }
 
 static const struct tl_test tests[] = {
