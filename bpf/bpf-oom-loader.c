@@ -201,7 +201,7 @@ static int cmd_attach(const char *obj_path, const char *cgroup, const char *map_
 			fail("loading %s: permission denied: BPF OOM policies need CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN (run as root)",
 			     obj_path);
 		else if (task_type_mismatch)
-			fail("loading %s: the verifier refused a task pointer to a bpf-oom kfunc: this kernel's module BTF has its own copy of struct task_struct (Debian 7.3 does; README, Known limits)",
+			fail("loading %s: the verifier refused a task pointer to a bpf-oom kfunc: the bpf_oom module was built with private copies of struct task_struct in its BTF (built without scripts/pahole-dedup.sh? README, Known limits)",
 			     obj_path);
 		else
 			fail("loading %s: %s (run with -v for the verifier log)", obj_path,

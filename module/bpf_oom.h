@@ -10,6 +10,7 @@
 #include <linux/types.h>
 
 struct bpf_prog;
+struct cgroup;
 struct oom_control;
 struct proc_dir_entry;
 
@@ -39,18 +40,32 @@ void bpf_oom_ops_unregister(struct proc_dir_entry *procdir);
 bool bpf_oom_handle(struct oom_control *oc);
 struct bpf_oom_run *bpf_oom_run_of(struct oom_control *oc);
 void bpf_oom_cgroup_rmdir(u64 cgroup_id);
+void bpf_oom_btf_learn_id_delta(const struct bpf_prog *prog, u32 static_id);
+bool bpf_oom_prog_is_ops(const struct bpf_prog *prog, u32 static_id);
 bool bpf_oom_prog_is_oom_ops(const struct bpf_prog *prog);
 u32 bpf_oom_btf_id_static(u32 id);
 
-/* oom_kfuncs.c: bpf_oom_kill_process(), bpf_task_is_oom_victim() */
+/* psi_ops.c: the bpf_psi_ops struct_ops and its triggers */
+int bpf_psi_ops_register(struct proc_dir_entry *procdir);
+void bpf_psi_ops_unregister(struct proc_dir_entry *procdir);
+bool bpf_psi_prog_is_psi_ops(const struct bpf_prog *prog);
+void bpf_psi_cgroup_mkdir(struct cgroup *cgrp);
+void bpf_psi_cgroup_rmdir(u64 cgroup_id);
+
+/*
+ * oom_kfuncs.c: bpf_oom_kill_process(), bpf_task_is_oom_victim(),
+ * bpf_out_of_memory(), and the one struct_ops kfunc set with the PSI kfuncs
+ */
 int bpf_oom_kfuncs_init(void);
 
 /* oom_shim.c: the out_of_memory() hook */
 int bpf_oom_shim_init(void);
 void bpf_oom_shim_exit(void);
 void bpf_oom_kill_process_call(struct oom_control *oc, const char *message);
+struct mutex *bpf_oom_lock(void);
+bool bpf_oom_out_of_memory_call(struct oom_control *oc);
 
-/* cgroup_events.c: cgroup removal, for handle_cgroup_offline */
+/* cgroup_events.c: cgroup creation and removal, for the cgroup handlers */
 int bpf_oom_cgroup_events_init(void);
 void bpf_oom_cgroup_events_exit(void);
 

@@ -72,10 +72,15 @@ static int __init bpf_oom_init(void)
 	err = bpf_oom_ops_register(bpf_oom_procdir);
 	if (err)
 		goto err_shim;
+	err = bpf_psi_ops_register(bpf_oom_procdir);
+	if (err)
+		goto err_oom_ops;
 
 	pr_info("loaded on %s\n", init_utsname()->release);
 	return 0;
 
+err_oom_ops:
+	bpf_oom_ops_unregister(bpf_oom_procdir);
 err_shim:
 	bpf_oom_shim_exit();
 err_cgroup_events:
@@ -87,6 +92,11 @@ err_procdir:
 
 static void __exit bpf_oom_exit(void)
 {
+	/*
+	 * Nothing is attached (each struct_ops map holds a module
+	 * reference): the cgroup probes still running find nothing to do.
+	 */
+	bpf_psi_ops_unregister(bpf_oom_procdir);
 	bpf_oom_ops_unregister(bpf_oom_procdir);
 	bpf_oom_shim_exit();
 	bpf_oom_cgroup_events_exit();

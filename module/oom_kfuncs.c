@@ -1,16 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * oom_kfuncs.c - the OOM kfuncs of upstream v2, for bpf_oom_ops programs.
+ * oom_kfuncs.c - the OOM kfuncs of upstream v2, and the one kfunc set of
+ * bpf-oom's struct_ops.
  *
- * Registered for struct_ops programs with a filter that admits only
- * bpf_oom_ops programs: the verifier rejects them anywhere else.
+ * bpf_oom_kill_process() and bpf_task_is_oom_victim() are for bpf_oom_ops
+ * programs, bpf_out_of_memory() and the PSI kfuncs (psi_ops.c) for
+ * bpf_psi_ops programs. All are registered for struct_ops programs in one
+ * set, with a filter that admits each only where it belongs: the verifier
+ * rejects them anywhere else.
  */
 #include <linux/bpf.h>
 #include <linux/btf.h>
 #include <linux/btf_ids.h>
+#include <linux/cgroup.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
+#include <linux/mmzone.h>
 #include <linux/module.h>
 #include <linux/oom.h>
+#include <linux/uaccess.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 
@@ -18,6 +26,7 @@
 #include "ksyms.h"
 #include "bpf_oom.h"
 #include <bpf_oom/kfuncs.h>
+#include <bpf_oom/oom.h>
 
 static struct task_struct *bpf_oom_find_lock_task_mm_stub(struct task_struct *p)
 {
@@ -47,6 +56,22 @@ static bool bpf_oom_task_can_free(struct task_struct *task)
 	ok = !bpf_oom_mm_flag_test(MMF_OOM_SKIP, t->mm);
 	task_unlock(t);
 	return ok;
+}
+
+/*
+ * Copy the NUL-terminated string @src (BPF memory; the verifier only
+ * checked its first byte) into @dst, truncating; an unreadable byte ends it.
+ * strncpy_from_kernel_nofault() would do, but is not exported.
+ */
+static void bpf_oom_copy_text(char *dst, const char *src, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < size; i++) {
+		if (copy_from_kernel_nofault(&dst[i], src + i, 1) || !dst[i])
+			break;
+	}
+	dst[i] = '\0';
 }
 
 __bpf_kfunc_start_defs();
@@ -117,20 +142,110 @@ __bpf_kfunc bool bpf_task_is_oom_victim(struct task_struct *task)
 	return tsk_is_oom_victim(task);
 }
 
+/**
+ * bpf_out_of_memory - declare an OOM and let the kernel handle it
+ * @memcg__nullable: the memory cgroup out of memory; NULL: the whole system
+ * @order: the allocation order the OOM is for, 0..MAX_PAGE_ORDER
+ * @flags: BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK to wait (killable) for oom_lock;
+ *	without it a busy oom_lock fails the call
+ * @constraint_text__nullable: what the OOM is about, shown with the report
+ *	(NULL: "CONSTRAINT_BPF"); at most 63 characters are used. The
+ *	verifier checks it as writable memory, so pass a global char array
+ *	(as upstream's test does), not a string literal
+ *
+ * Runs the kernel's out_of_memory() under oom_lock as an allocation of
+ * @order in @memcg (or anywhere) that found no memory would: attached
+ * bpf_oom_ops policies first, then the kernel's OOM killer, with its report
+ * and counters. A system-wide OOM is declared as a GFP_KERNEL allocation
+ * (upstream v2 leaves gfp_mask 0, and out_of_memory() then returns without
+ * killing); a memcg one with gfp_mask 0, as upstream. The stock kernel's
+ * report line reads the kernel's own constraint (CONSTRAINT_MEMCG or
+ * CONSTRAINT_NONE); the text is printed in bpf-oom's line just before it.
+ * Like a real system-wide OOM, one that finds nothing to kill panics the
+ * kernel ("System is deadlocked on memory"); a memcg one does not.
+ *
+ * Return: 1 if memory was or will be freed, 0 if not; -EINVAL for unknown
+ * flags or an order outside 0..MAX_PAGE_ORDER; -EBUSY if oom_lock is held
+ * and BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK is not set; -EINTR if a fatal signal
+ * came while waiting for it.
+ *
+ * Safety: bpf_psi_ops programs only (filter). Never from a bpf_oom_ops
+ * handler, which runs under oom_lock: the verifier rejects it there. May
+ * sleep (KF_SLEEPABLE); @memcg__nullable trusted or NULL. The text is
+ * copied with a fault-tolerant read.
+ */
+__bpf_kfunc int bpf_out_of_memory(struct mem_cgroup *memcg__nullable, int order, u64 flags,
+				  const char *constraint_text__nullable)
+{
+	struct oom_control oc = {
+		.memcg = memcg__nullable,
+		.order = order,
+		.gfp_mask = memcg__nullable ? 0 : GFP_KERNEL,
+	};
+	struct mutex *lock = bpf_oom_lock();
+	char text[64] = "CONSTRAINT_BPF";
+	int ret;
+
+	if (flags & ~BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK)
+		return -EINVAL;
+	if (order < 0 || order > MAX_PAGE_ORDER)
+		return -EINVAL;
+	if (constraint_text__nullable)
+		bpf_oom_copy_text(text, constraint_text__nullable, sizeof(text));
+	if (!text[0])
+		strscpy(text, "CONSTRAINT_BPF", sizeof(text));
+
+	if (flags & BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK) {
+		if (mutex_lock_killable(lock))
+			return -EINTR;
+	} else if (!mutex_trylock(lock)) {
+		return -EBUSY;
+	}
+	if (memcg__nullable) {
+		char path[128];
+
+		cgroup_path(memcg__nullable->css.cgroup, path, sizeof(path));
+		pr_warn("bpf_out_of_memory: constraint=%s, order=%d, oom_memcg=%s\n",
+			text, order, path);
+	} else {
+		pr_warn("bpf_out_of_memory: constraint=%s, order=%d, system-wide\n", text, order);
+	}
+	ret = bpf_oom_out_of_memory_call(&oc);
+	mutex_unlock(lock);
+	return ret;
+}
+
 __bpf_kfunc_end_defs();
 
 BTF_KFUNCS_START(bpf_oom_kfunc_ids)
 BTF_ID_FLAGS(func, bpf_oom_kill_process, KF_SLEEPABLE | KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, bpf_task_is_oom_victim, KF_TRUSTED_ARGS)
+BTF_ID_FLAGS(func, bpf_out_of_memory, KF_SLEEPABLE | KF_TRUSTED_ARGS)
+BTF_ID_FLAGS(func, bpf_psi_create_trigger, KF_SLEEPABLE | KF_TRUSTED_ARGS)
+BTF_ID_FLAGS(func, bpf_psi_trigger_cgroup_id, KF_TRUSTED_ARGS)
 BTF_KFUNCS_END(bpf_oom_kfunc_ids)
+
+/* The kfuncs for bpf_psi_ops programs; all others are bpf_oom_ops'. */
+BTF_ID_LIST(bpf_psi_kfunc_btf_ids)
+BTF_ID(func, bpf_out_of_memory)
+BTF_ID(func, bpf_psi_create_trigger)
+BTF_ID(func, bpf_psi_trigger_cgroup_id)
 
 /*
  * 6.12 allows a module one kfunc set per program type (a second
  * registration WARNs), so every struct_ops kfunc of bpf-oom lives in this
- * set and this filter says which program may call which.
+ * set and this filter says which program may call which. The verifier
+ * passes ids in the running kernel's numbering of our BTF, the lists hold
+ * them as built: bpf_oom_btf_id_static() maps one to the other.
  */
 static int bpf_oom_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
 {
+	u32 id = bpf_oom_btf_id_static(kfunc_id);
+	bool psi_kfunc = id && (id == bpf_psi_kfunc_btf_ids[0] || id == bpf_psi_kfunc_btf_ids[1] ||
+				id == bpf_psi_kfunc_btf_ids[2]);
+
+	if (psi_kfunc)
+		return bpf_psi_prog_is_psi_ops(prog) ? 0 : -EACCES;
 	return bpf_oom_prog_is_oom_ops(prog) ? 0 : -EACCES;
 }
 

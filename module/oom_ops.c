@@ -420,9 +420,7 @@ static int bpf_oom_ops_check_member(const struct btf_type *t,
 				    const struct btf_member *member,
 				    const struct bpf_prog *prog)
 {
-	/* attach_btf_id is the running kernel's id of bpf_oom_ops */
-	WRITE_ONCE(bpf_oom_btf_id_delta,
-		   (s64)prog->aux->attach_btf_id - bpf_oom_ops_btf_ids[0]);
+	bpf_oom_btf_learn_id_delta(prog, bpf_oom_ops_btf_ids[0]);
 	return 0;
 }
 
@@ -475,19 +473,43 @@ static struct bpf_struct_ops bpf_oom_struct_ops = {
 };
 
 /**
- * bpf_oom_prog_is_oom_ops() - is @prog a bpf_oom_ops program?
+ * bpf_oom_btf_learn_id_delta() - learn how the kernel renumbered our BTF
+ * @prog: a program being verified against one of our struct_ops types
+ * @static_id: that type's id as built (BTF_ID_LIST)
+ *
+ * Called from the struct_ops check_member callbacks, which run before the
+ * verifier looks at the program's kfunc calls.
+ */
+void bpf_oom_btf_learn_id_delta(const struct bpf_prog *prog, u32 static_id)
+{
+	/* attach_btf_id is the running kernel's id of the struct_ops type */
+	WRITE_ONCE(bpf_oom_btf_id_delta, (s64)prog->aux->attach_btf_id - static_id);
+}
+
+/**
+ * bpf_oom_prog_is_ops() - is @prog a program of one of our struct_ops?
  * @prog: a struct_ops program being verified
+ * @static_id: the struct_ops type's id as built (BTF_ID_LIST)
  *
  * For the kfunc filter: 6.12 has no prog->aux->st_ops, so compare the
  * program's struct_ops type with ours, by id.
  */
-bool bpf_oom_prog_is_oom_ops(const struct bpf_prog *prog)
+bool bpf_oom_prog_is_ops(const struct bpf_prog *prog, u32 static_id)
 {
 	s64 delta = READ_ONCE(bpf_oom_btf_id_delta);
 
 	return prog->type == BPF_PROG_TYPE_STRUCT_OPS && delta != S64_MIN &&
 	       prog->aux->attach_btf == bpf_oom_btf &&
-	       (s64)prog->aux->attach_btf_id - delta == bpf_oom_ops_btf_ids[0];
+	       (s64)prog->aux->attach_btf_id - delta == static_id;
+}
+
+/**
+ * bpf_oom_prog_is_oom_ops() - is @prog a bpf_oom_ops program?
+ * @prog: a struct_ops program being verified
+ */
+bool bpf_oom_prog_is_oom_ops(const struct bpf_prog *prog)
+{
+	return bpf_oom_prog_is_ops(prog, bpf_oom_ops_btf_ids[0]);
 }
 
 /**

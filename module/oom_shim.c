@@ -145,6 +145,25 @@ void bpf_oom_kill_process_call(struct oom_control *oc, const char *message)
 	static_call(bpf_oom_oom_kill_process)(oc, message);
 }
 
+/** bpf_oom_lock() - the kernel's oom_lock */
+struct mutex *bpf_oom_lock(void)
+{
+	return ksym_oom_lock;
+}
+
+/**
+ * bpf_oom_out_of_memory_call() - the kernel's out_of_memory(), policies included
+ * @oc: the OOM
+ *
+ * Context: oom_lock held; may sleep. The call goes through the ftrace hook
+ * like any other: with policies attached, the shim runs them first.
+ * Return: what out_of_memory() returns (true if memory was or will be freed).
+ */
+bool bpf_oom_out_of_memory_call(struct oom_control *oc)
+{
+	return static_call(bpf_oom_out_of_memory)(oc);
+}
+
 /* ---- the preamble of out_of_memory() ---------------------------------- */
 
 enum bpf_oom_preamble {

@@ -29,6 +29,7 @@ kfuncs="
 	bpf_mem_cgroup_page_state
 	bpf_mem_cgroup_flush_stats
 	cpuset_current_node_allowed
+	psi_trigger_create_rtpoll_worker
 "
 
 names=$(mktemp)

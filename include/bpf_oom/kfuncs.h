@@ -22,6 +22,8 @@ struct mem_cgroup;
 struct cgroup_subsys_state;
 struct oom_control;
 struct task_struct;
+struct bpf_psi;
+struct psi_trigger;
 enum vm_event_item;
 enum memcg_memory_event;
 #else
@@ -44,5 +46,13 @@ void bpf_mem_cgroup_flush_stats(struct mem_cgroup *memcg) __bpf_oom_ksym;
 int bpf_oom_kill_process(struct oom_control *oc, struct task_struct *task,
 			 const char *message__str) __bpf_oom_ksym;
 bool bpf_task_is_oom_victim(struct task_struct *task) __bpf_oom_ksym;
+
+/* bpf_psi_ops programs only (upstream v2: mm/oom_kill.c, kernel/sched/bpf_psi.c) */
+int bpf_out_of_memory(struct mem_cgroup *memcg__nullable, int order, u64 flags,
+		      const char *constraint_text__nullable) __bpf_oom_ksym;
+int bpf_psi_create_trigger(struct bpf_psi *bpf_psi, u64 cgroup_id, u32 resource,
+			   u32 threshold_us, u32 window_us) __bpf_oom_ksym;
+/* bpf-oom extension: stock kernels' struct psi_trigger has no cgroup_id */
+u64 bpf_psi_trigger_cgroup_id(struct psi_trigger *t) __bpf_oom_ksym;
 
 #endif /* _BPF_OOM_KFUNCS_H */

@@ -12,6 +12,9 @@
 
 #define BPF_OOM_NAME_MAX_LEN 64
 
+/* bpf_out_of_memory() flags: wait for oom_lock instead of failing -EBUSY */
+#define BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK (1ULL << 0)
+
 #ifdef __KERNEL__
 #include <linux/types.h>
 

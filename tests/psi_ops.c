@@ -1,0 +1,672 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * psi_ops.c - bpf_psi_ops on a real kernel: real pressure, real triggers,
+ * real OOMs declared from BPF.
+ *
+ * Pressure comes from "squeezed" hogs: a process allocating more anonymous
+ * memory than its cgroup's memory.high, with no swap. The kernel throttles
+ * it on every fault above the limit (mem_cgroup_handle_over_high(), a
+ * memstall), so its cgroup, and the system, see memory "full" pressure.
+ */
+#define _GNU_SOURCE
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testlib.h"
+#include "psi_policies.skel.h"
+#include "psi_verifier.skel.h"
+#include "psi_args.h"
+
+#define MiB (1024UL * 1024)
+
+static char kmsg[1 << 18];
+
+/* "triggers N" of /proc/bpf_oom/psi: live triggers of all ops */
+static int psi_triggers(void)
+{
+	FILE *f = fopen("/proc/bpf_oom/psi", "r");
+	int n = -1;
+
+	if (!f)
+		return -errno;
+	if (fscanf(f, "triggers %d", &n) != 1)
+		n = -EINVAL;
+	fclose(f);
+	return n;
+}
+
+/* For a failed test: print a file, each line prefixed with "# ". */
+static void show(const char *path)
+{
+	char line[512];
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return;
+	printf("# %s:\n", path);
+	while (fgets(line, sizeof(line), f))
+		printf("#   %s", line);
+	fclose(f);
+}
+
+/* Wait up to @ms for the trigger count to become @want; returns the last count. */
+static int wait_triggers(int want, int ms)
+{
+	int n = psi_triggers();
+
+	for (; n != want && ms > 0; ms -= 10) {
+		usleep(10000);
+		n = psi_triggers();
+	}
+	return n;
+}
+
+/* Wait up to @ms for *@v to become non-zero (a BPF global). */
+static bool wait_nonzero(volatile u64 *v, int ms)
+{
+	for (; !*v && ms > 0; ms -= 10)
+		usleep(10000);
+	return *v != 0;
+}
+
+/* Like task_kfuncs_unusable() of oom_ops.c, for bpf_out_of_memory()'s memcg. */
+static const char *memcg_kfuncs_unusable(void)
+{
+	static char why[256];
+	static bool known;
+	const struct btf_type *t;
+	struct btf *vm, *mod;
+	int id;
+
+	if (known)
+		return why[0] ? why : NULL;
+	vm = btf__load_vmlinux_btf();
+	mod = vm ? btf__load_module_btf("bpf_oom", vm) : NULL;
+	if (!mod) {
+		snprintf(why, sizeof(why), "cannot read the BTF of vmlinux or bpf_oom");
+		goto out;
+	}
+	id = btf__find_by_name_kind(mod, "bpf_out_of_memory", BTF_KIND_FUNC);
+	t = id > 0 ? btf__type_by_id(mod, id) : NULL;
+	t = t ? btf__type_by_id(mod, t->type) : NULL;
+	t = t && btf_vlen(t) ? btf__type_by_id(mod, btf_params(t)[0].type) : NULL;
+	if (!t) {
+		snprintf(why, sizeof(why), "bpf_out_of_memory not in bpf_oom's BTF");
+		goto out;
+	}
+	if (t->type >= btf__type_cnt(vm))
+		snprintf(why, sizeof(why),
+			 "this kernel's module BTF has its own struct mem_cgroup (id %u, vmlinux has %u types), so the verifier refuses the kernel's memcg pointers to bpf_out_of_memory (a kernel build defect, see README)",
+			 t->type, btf__type_cnt(vm));
+	else
+		why[0] = 0;
+	known = true;
+out:
+	btf__free(mod);
+	btf__free(vm);
+	return why[0] ? why : NULL;
+}
+
+static bool skip_without_memcg_kfuncs(void)
+{
+	const char *why = memcg_kfuncs_unusable();
+
+	if (why)
+		tl_skip("%s", why);
+	return why != NULL;
+}
+
+/*
+ * A squeezed hog: allocates @arg MiB and touches it over and over, so it
+ * keeps stalling on its cgroup's memory.high. Reports ready after 1 MiB.
+ */
+static int squeezed_hog(void *arg, int ready)
+{
+	size_t len = (long)arg * MiB, off;
+	char *p;
+
+	tl_write_file("/proc/self/oom_score_adj", "0");
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 11;
+	memset(p, 1, MiB);
+	tl_child_ready(ready);
+	for (;;)
+		for (off = 0; off < len; off += 4096)
+			p[off]++;
+	return 0;
+}
+
+/* A cgroup whose task will be squeezed: memory.high @high_mib, no swap. */
+static bool squeeze_cg(const char *cg, int high_mib)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "%lu", high_mib * MiB);
+	return CHECK_OK(tl_cg_create(cg), "mkdir") &&
+	       CHECK_OK(tl_cg_write(cg, "memory.high", v), "memory.high") &&
+	       (tl_cg_write(cg, "memory.swap.max", "0"), true);
+}
+
+static unsigned long long cg_events(const char *cg, const char *key)
+{
+	unsigned long long v = ~0ULL;
+
+	tl_cg_read_key(cg, "memory.events", key, &v);
+	return v;
+}
+
+/* ---- upstream's scenario ----------------------------------------------- */
+
+/* upstream's hog: 500 MiB, set, then sleep; waits for the go byte first */
+static int upstream_hog(int go)
+{
+	char *p, c;
+
+	tl_write_file("/proc/self/oom_score_adj", "0");
+	if (read(go, &c, 1) != 1)
+		return 12;
+	p = malloc(500 * MiB);
+	if (!p)
+		return 11;
+	memset(p, 'a', 500 * MiB);
+	/* the memory is never read: keep the compiler from dropping the memset */
+	__asm__ volatile("" : : "r"(p) : "memory");
+	for (;;)
+		sleep(1);
+	return 0;
+}
+
+static void test_psi_upstream_scenario(void)
+{
+	struct psi_policies_bpf *skel = NULL;
+	struct bpf_link *link = NULL;
+	int go[2] = { -1, -1 }, hog = -1, pid, status, kfd = -1;
+	unsigned long long cg1, cg2, new_cg;
+
+	if (skip_without_memcg_kfuncs())
+		return;
+	tl_cg_destroy("psi_test_new");
+	tl_cg_destroy("psi_test/cg1");
+	tl_cg_destroy("psi_test/cg2");
+	tl_cg_destroy("psi_test");
+	if (!CHECK_OK(tl_cg_create("psi_test"), "mkdir /psi_test") ||
+	    !CHECK_OK(tl_cg_write("psi_test", "cgroup.freeze", "1"), "freeze /psi_test") ||
+	    !CHECK_OK(tl_cg_write("psi_test", "cgroup.subtree_control", "+memory"), "+memory") ||
+	    !CHECK_OK(tl_cg_create("psi_test/cg1"), "mkdir cg1") ||
+	    !squeeze_cg("psi_test/cg2", 40))
+		goto out;
+	cg1 = tl_cg_id("psi_test/cg1");
+	cg2 = tl_cg_id("psi_test/cg2");
+
+	if (pipe(go))
+		goto out;
+	hog = fork();
+	if (hog == 0) {
+		close(go[1]);
+		_exit(upstream_hog(go[0]));
+	}
+	close(go[0]);
+	go[0] = -1;
+	if (!CHECK_OK(tl_cg_enter("psi_test/cg2", hog), "move the hog into cg2"))
+		goto out;
+
+	skel = psi_policies_bpf__open_and_load();
+	if (!CHECK_PTR(skel, "open and load psi_policies"))
+		goto out;
+	skel->bss->high_pressure_cgroup_id = cg2;
+	skel->bss->io_cgroup_id = cg1;
+	kfd = tl_kmsg_open();
+	link = bpf_map__attach_struct_ops(skel->maps.upstream);
+	if (!CHECK_PTR(link, "attach"))
+		goto out;
+	CHECK_EQ(skel->data->init_ret_mem, 0, "init: memory full trigger on cg2");
+	CHECK_EQ(skel->data->init_ret_io, 0, "init: io trigger on cg1");
+	CHECK_EQ(psi_triggers(), 2, "triggers after init");
+
+	/* cg1 goes away: offline; a new cgroup comes: online */
+	CHECK_OK(tl_cg_destroy("psi_test/cg1"), "rmdir cg1");
+	CHECK_OK(tl_cg_create("psi_test_new"), "mkdir /psi_test_new");
+	new_cg = tl_cg_id("psi_test_new");
+	CHECK(wait_nonzero(&skel->bss->offline_calls, 5000), "no offline callback for cg1");
+	CHECK(wait_nonzero(&skel->bss->online_calls, 5000), "no online callback for /psi_test_new");
+
+	/* go: the hog fills cg2 past memory.high */
+	CHECK_OK(tl_cg_write("psi_test", "cgroup.freeze", "0"), "unfreeze");
+	if (write(go[1], "g", 1) != 1)
+		goto out;
+	pid = tl_wait_any(&status, 120000);
+	if (!CHECK(pid == hog, "the hog in cg2 (%d) should die first, got %d", hog, pid)) {
+		show("/proc/bpf_oom/psi");
+		show(TL_CGROUP_ROOT "/psi_test/cg2/memory.pressure");
+		show(TL_CGROUP_ROOT "/psi_test/cg2/memory.events");
+		show(TL_CGROUP_ROOT "/psi_test/cg2/cgroup.procs");
+		show(TL_CGROUP_ROOT "/psi_test/cg2/cgroup.events");
+		snprintf(kmsg, sizeof(kmsg), "/proc/%d/status", hog);
+		show(kmsg);
+		snprintf(kmsg, sizeof(kmsg), "/proc/%d/stack", hog);
+		show(kmsg);
+	}
+	if (pid == hog) {
+		hog = -1;
+		CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		      "hog: expected SIGKILL, got status 0x%x", status);
+	}
+	CHECK_EQ(cg_events("psi_test/cg2", "oom_kill"), 1, "cg2 memory.events oom_kill");
+	CHECK_EQ(skel->bss->offline_cgroup_id, cg1, "offline callback's cgroup id (cg1)");
+	CHECK_EQ(skel->bss->online_cgroup_id, new_cg, "online callback's cgroup id (/psi_test_new)");
+	CHECK_EQ(skel->data->online_trigger_ret, 0, "trigger created in the online callback");
+	CHECK_GT(skel->bss->events, 0, "handle_psi_event calls");
+	CHECK_EQ(skel->bss->event_cgroup_id, cg2, "event: trigger's cgroup id");
+	CHECK_EQ(skel->bss->event_state, 3 /* PSI_MEM_FULL */, "event: trigger state");
+	CHECK_EQ(skel->bss->event_threshold_us, 100000, "event: threshold");
+	CHECK_EQ(skel->bss->event_window_us, 1000000, "event: window");
+	CHECK_EQ(skel->data->oom_ret, 1, "bpf_out_of_memory() freed memory");
+	tl_kmsg_read(kfd, kmsg, sizeof(kmsg));
+	CHECK(strstr(kmsg, "bpf_out_of_memory: constraint=CONSTRAINT_BPF_PSI_MEM, order=0, oom_memcg=/psi_test/cg2"),
+	      "no 'constraint=CONSTRAINT_BPF_PSI_MEM' line with the OOM report");
+	/* the report itself is rate limited (oom_kill_process()), its last line is not */
+	CHECK(strstr(kmsg, "Memory cgroup out of memory: Killed process"),
+	      "no memcg OOM kill in the kernel log");
+out:
+	if (go[1] >= 0)
+		close(go[1]);
+	if (kfd >= 0)
+		close(kfd);
+	if (hog > 0)
+		tl_reap(hog, SIGKILL);
+	bpf_link__destroy(link);
+	psi_policies_bpf__destroy(skel);
+	tl_cg_write("psi_test", "cgroup.freeze", "0");
+	tl_cg_destroy("psi_test_new");
+	tl_cg_destroy("psi_test/cg2");
+	tl_cg_destroy("psi_test/cg1");
+	tl_cg_destroy("psi_test");
+	CHECK_EQ(wait_triggers(0, 5000), 0, "triggers after detach");
+}
+
+/* ---- system-wide ---------------------------------------------------------- */
+
+static void test_psi_system_wide_oom(void)
+{
+	struct psi_policies_bpf *skel = NULL;
+	struct bpf_link *link = NULL;
+	int hog = -1, pid, status, kfd = -1;
+
+	/* Only the hog may go: protect this test (init is unkillable). */
+	tl_write_file("/proc/self/oom_score_adj", "-1000");
+	if (!squeeze_cg("psi_sys", 32))
+		goto out;
+	skel = psi_policies_bpf__open_and_load();
+	if (!CHECK_PTR(skel, "open and load psi_policies"))
+		goto out;
+	link = bpf_map__attach_struct_ops(skel->maps.system);
+	if (!CHECK_PTR(link, "attach") ||
+	    !CHECK_EQ(skel->data->system_init_ret, 0, "system-wide trigger"))
+		goto out;
+	kfd = tl_kmsg_open();
+	hog = tl_spawn_in_cg("psi_sys", squeezed_hog, (void *)200L);
+	if (!CHECK(hog > 0, "hog did not start: %d", hog))
+		goto out;
+	pid = tl_wait_any(&status, 120000);
+	CHECK(pid == hog, "expected the hog (%d) to die, got %d", hog, pid);
+	if (pid == hog) {
+		hog = -1;
+		CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		      "hog: expected SIGKILL, got status 0x%x", status);
+	}
+	CHECK_GT(skel->bss->system_events, 0, "events of the system-wide trigger");
+	CHECK_EQ(skel->data->system_event_cgroup_id, 0, "event: cgroup id of a system-wide trigger");
+	CHECK_EQ(skel->data->system_oom_ret, 1, "system-wide bpf_out_of_memory() freed memory");
+	tl_kmsg_read(kfd, kmsg, sizeof(kmsg));
+	CHECK(strstr(kmsg, "bpf_out_of_memory: constraint=CONSTRAINT_BPF, order=0, system-wide"),
+	      "no bpf_out_of_memory line for the system-wide OOM");
+	/* "Out of memory" (not "Memory cgroup out of memory"): a global OOM kill */
+	CHECK(strstr(kmsg, "\nOut of memory: Killed process"), "no global OOM kill in the kernel log");
+out:
+	if (kfd >= 0)
+		close(kfd);
+	if (hog > 0)
+		tl_reap(hog, SIGKILL);
+	bpf_link__destroy(link);
+	psi_policies_bpf__destroy(skel);
+	tl_cg_destroy("psi_sys");
+	tl_write_file("/proc/self/oom_score_adj", "0");
+	CHECK_EQ(wait_triggers(0, 5000), 0, "triggers after detach");
+}
+
+/* ---- invalid arguments ------------------------------------------------------ */
+
+/* Add or drop CAP_SYS_RESOURCE in the effective set of this thread. */
+static int cap_sys_resource(bool on)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	if (on)
+		data[0].effective |= 1U << CAP_SYS_RESOURCE;
+	else
+		data[0].effective &= ~(1U << CAP_SYS_RESOURCE);
+	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
+}
+
+static void run_args(bool privileged)
+{
+	struct psi_policies_bpf *skel;
+	struct bpf_link *link = NULL;
+	long long irq = -1;
+	int *r, valid;
+
+	if (!CHECK_OK(tl_cg_create("psi_args"), "mkdir /psi_args"))
+		return;
+	skel = psi_policies_bpf__open_and_load();
+	if (!CHECK_PTR(skel, "open and load psi_policies"))
+		goto out;
+	skel->bss->io_cgroup_id = tl_cg_id("psi_args");
+	if (!privileged && !CHECK_OK(cap_sys_resource(false), "drop CAP_SYS_RESOURCE"))
+		goto out;
+	link = bpf_map__attach_struct_ops(skel->maps.args);
+	if (!privileged)
+		cap_sys_resource(true);
+	if (!CHECK_PTR(link, "attach"))
+		goto out;
+
+	r = skel->bss->arg_ret;
+	CHECK_EQ(r[ARG_BAD_RESOURCE], -EINVAL, "resource 7");
+	CHECK_EQ(r[ARG_IRQ_SOME], -EINVAL, "PSI_IRQ without BPF_PSI_FULL");
+	/* PSI_IRQ exists only where the kernel accounts IRQ time (not Debian's) */
+	tl_kernel_enum("psi_res", "PSI_IRQ", &irq);
+	CHECK_EQ(r[ARG_IRQ_FULL], irq == 3 ? 0 : -EINVAL,
+		 irq == 3 ? "PSI_IRQ | BPF_PSI_FULL" : "PSI_IRQ | BPF_PSI_FULL (no PSI_IRQ here)");
+	CHECK_EQ(r[ARG_WINDOW_0], -EINVAL, "window 0");
+	CHECK_EQ(r[ARG_WINDOW_ABOVE_10S], -EINVAL, "window 10 s + 1 us");
+	CHECK_EQ(r[ARG_WINDOW_1S], privileged ? 0 : -EINVAL,
+		 privileged ? "window 1 s (privileged)" : "window 1 s without CAP_SYS_RESOURCE");
+	CHECK_EQ(r[ARG_THRESHOLD_0], -EINVAL, "threshold 0");
+	CHECK_EQ(r[ARG_THRESHOLD_ABOVE_WINDOW], -EINVAL, "threshold above the window");
+	CHECK_EQ(r[ARG_NO_CGROUP], -ENOENT, "unknown cgroup");
+	CHECK_EQ(r[ARG_VALID_CGROUP], 0, "valid cgroup trigger");
+	CHECK_EQ(r[ARG_VALID_SYSTEM], 0, "valid system-wide trigger");
+	CHECK_EQ(r[OOM_BAD_FLAGS], -EINVAL, "bpf_out_of_memory: unknown flag");
+	CHECK_EQ(r[OOM_ORDER_NEGATIVE], -EINVAL, "bpf_out_of_memory: order -1");
+	CHECK_EQ(r[OOM_ORDER_ABOVE_MAX], -EINVAL, "bpf_out_of_memory: order 11");
+	valid = 2 + (privileged ? 1 : 0) + (irq == 3 ? 1 : 0);
+	CHECK_EQ(psi_triggers(), valid, "live triggers: the valid ones");
+out:
+	bpf_link__destroy(link);
+	psi_policies_bpf__destroy(skel);
+	tl_cg_destroy("psi_args");
+	CHECK_EQ(wait_triggers(0, 5000), 0, "triggers after detach");
+}
+
+static void test_psi_trigger_args_privileged(void)
+{
+	run_args(true);
+}
+
+static void test_psi_trigger_args_unprivileged(void)
+{
+	run_args(false);
+}
+
+/* ---- oom_lock contention, failing init ------------------------------------ */
+
+static int memcg_hog(void *arg, int ready)
+{
+	size_t len = (long)arg * MiB;
+	char *p;
+
+	tl_write_file("/proc/self/oom_score_adj", "0");
+	tl_child_ready(ready);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 11;
+	memset(p, 1, len);
+	__asm__ volatile("" : : "r"(p) : "memory");
+	pause();
+	return 0;
+}
+
+static void test_psi_out_of_memory_busy(void)
+{
+	struct psi_policies_bpf *skel = NULL;
+	struct bpf_link *hold = NULL, *busy = NULL;
+	int hog = -1, pid, status;
+
+	if (skip_without_memcg_kfuncs())
+		return;
+	if (!CHECK_OK(tl_cg_create("psi_busy"), "mkdir /psi_busy") ||
+	    !CHECK_OK(tl_cg_write("psi_busy", "memory.max", "16777216"), "memory.max"))
+		goto out;
+	tl_cg_write("psi_busy", "memory.swap.max", "0");
+	skel = psi_policies_bpf__open();
+	if (!CHECK_PTR(skel, "open psi_policies"))
+		goto out;
+	skel->struct_ops.hold_oom_lock->cgroup_id = tl_cg_id("psi_busy");
+	if (!CHECK_OK(psi_policies_bpf__load(skel), "load psi_policies"))
+		goto out;
+	hold = bpf_map__attach_struct_ops(skel->maps.hold_oom_lock);
+	if (!CHECK_PTR(hold, "attach the oom_lock holder to /psi_busy"))
+		goto out;
+	/* an OOM in /psi_busy: the holder's handler sits on oom_lock */
+	hog = tl_spawn_in_cg("psi_busy", memcg_hog, (void *)32L);
+	if (!CHECK(hog > 0, "hog did not start: %d", hog) ||
+	    !CHECK(wait_nonzero(&skel->bss->holding, 30000), "no OOM handler holds oom_lock"))
+		goto out;
+
+	skel->bss->busy_cgroup_id = tl_cg_id("psi_busy");
+	busy = bpf_map__attach_struct_ops(skel->maps.busy);
+	CHECK_PTR(busy, "attach the busy ops");
+	CHECK_EQ(skel->data->busy_ret, -EBUSY, "bpf_out_of_memory() without waiting, oom_lock held");
+	skel->bss->release = 1;
+	pid = tl_wait_any(&status, 60000);
+	CHECK(pid == hog, "the kernel should kill the hog once oom_lock is free, got %d", pid);
+	if (pid == hog)
+		hog = -1;
+	bpf_link__destroy(busy);
+	busy = NULL;
+	CHECK_EQ(wait_triggers(0, 5000), 0, "triggers after detach");
+
+	/* init fails: the attach fails with its errno, its trigger is gone */
+	skel->bss->busy_cgroup_id = 0;
+	skel->bss->busy_init_ret = -EACCES;
+	busy = bpf_map__attach_struct_ops(skel->maps.busy);
+	CHECK(!busy && errno == EACCES, "attach with a failing init: expected EACCES, got %s",
+	      busy ? "success" : strerror(errno));
+	CHECK_EQ(psi_triggers(), 0, "triggers after a failed init");
+out:
+	if (skel)
+		skel->bss->release = 1;
+	if (hog > 0)
+		tl_reap(hog, SIGKILL);
+	bpf_link__destroy(busy);
+	bpf_link__destroy(hold);
+	psi_policies_bpf__destroy(skel);
+	tl_cg_destroy("psi_busy");
+}
+
+/* ---- lifetimes under fire -------------------------------------------------- */
+
+/* Attach "count" to @cg (0 = system-wide) with a squeezed hog in /psi_fire. */
+static struct bpf_link *attach_count(struct psi_policies_bpf *skel, unsigned long long cg)
+{
+	skel->bss->count_cgroup_id = cg;
+	return bpf_map__attach_struct_ops(skel->maps.count);
+}
+
+static void test_psi_detach_while_firing(void)
+{
+	struct psi_policies_bpf *skel = NULL;
+	struct bpf_link *link = NULL;
+	int hog = -1, i;
+
+	if (!squeeze_cg("psi_fire", 16))
+		goto out;
+	skel = psi_policies_bpf__open_and_load();
+	if (!CHECK_PTR(skel, "open and load psi_policies"))
+		goto out;
+	hog = tl_spawn_in_cg("psi_fire", squeezed_hog, (void *)64L);
+	if (!CHECK(hog > 0, "hog did not start: %d", hog))
+		goto out;
+	link = attach_count(skel, tl_cg_id("psi_fire"));
+	if (!CHECK_PTR(link, "attach") ||
+	    !CHECK(wait_nonzero(&skel->bss->events, 30000), "no PSI event within 30 s"))
+		goto out;
+	/* detach while events keep coming, then again and again */
+	bpf_link__destroy(link);
+	link = NULL;
+	CHECK_EQ(psi_triggers(), 0, "triggers right after detach");
+	for (i = 0; i < 20; i++) {
+		link = attach_count(skel, i % 2 ? 0 : tl_cg_id("psi_fire"));
+		if (!CHECK_PTR(link, "attach in the loop"))
+			break;
+		usleep(20000 * (i % 4));
+		bpf_link__destroy(link);
+		link = NULL;
+	}
+	CHECK_EQ(psi_triggers(), 0, "triggers after the attach/detach loop");
+out:
+	if (hog > 0)
+		tl_reap(hog, SIGKILL);
+	bpf_link__destroy(link);
+	psi_policies_bpf__destroy(skel);
+	tl_cg_destroy("psi_fire");
+}
+
+static void test_psi_cgroup_removed_while_firing(void)
+{
+	struct psi_policies_bpf *skel = NULL;
+	struct bpf_link *link = NULL;
+	unsigned long long id = 0;
+	int hog = -1;
+
+	if (!squeeze_cg("psi_fire", 16))
+		goto out;
+	id = tl_cg_id("psi_fire");
+	skel = psi_policies_bpf__open_and_load();
+	if (!CHECK_PTR(skel, "open and load psi_policies"))
+		goto out;
+	hog = tl_spawn_in_cg("psi_fire", squeezed_hog, (void *)64L);
+	if (!CHECK(hog > 0, "hog did not start: %d", hog))
+		goto out;
+	link = attach_count(skel, id);
+	if (!CHECK_PTR(link, "attach") ||
+	    !CHECK(wait_nonzero(&skel->bss->events, 30000), "no PSI event within 30 s"))
+		goto out;
+	/* kill the hog and remove its cgroup while its trigger fires */
+	CHECK_OK(tl_cg_destroy("psi_fire"), "rmdir /psi_fire");
+	hog = -1;
+	CHECK(wait_nonzero(&skel->bss->offline_calls, 5000), "no offline callback");
+	CHECK_EQ(skel->bss->offline_cgroup_id, id, "offline callback's cgroup id");
+	CHECK_EQ(wait_triggers(0, 5000), 0, "triggers once the cgroup is gone, ops attached");
+out:
+	if (hog > 0)
+		tl_reap(hog, SIGKILL);
+	bpf_link__destroy(link);
+	psi_policies_bpf__destroy(skel);
+	tl_cg_destroy("psi_fire");
+	while (tl_wait_any(NULL, 2000) > 0)
+		;
+}
+
+/* ---- the verifier ------------------------------------------------------------ */
+
+static char vlog[1 << 16];
+
+/*
+ * Create struct_ops map @map alone (NULL: none), loading only @prog (and
+ * @other, the map's other program, if any): 0 if it loaded, else the
+ * error, with the verifier's log of @prog in vlog. (libbpf loads the
+ * programs of every struct_ops map it creates, whatever their autoload.)
+ */
+static int load_ops_alone(const char *map, const char *prog, const char *other)
+{
+	const void *elf;
+	struct bpf_object *obj;
+	struct bpf_program *p;
+	struct bpf_map *m;
+	size_t sz;
+	int err;
+
+	elf = psi_verifier_bpf__elf_bytes(&sz);
+	obj = bpf_object__open_mem(elf, sz, NULL);
+	if (!obj)
+		return -errno;
+	bpf_object__for_each_map(m, obj)
+		if (bpf_map__type(m) == BPF_MAP_TYPE_STRUCT_OPS)
+			bpf_map__set_autocreate(m, map && !strcmp(bpf_map__name(m), map));
+	bpf_object__for_each_program(p, obj) {
+		const char *n = bpf_program__name(p);
+
+		bpf_program__set_autoload(p, !strcmp(n, prog) || (other && !strcmp(n, other)));
+	}
+	vlog[0] = 0;
+	p = bpf_object__find_program_by_name(obj, prog);
+	if (p)
+		bpf_program__set_log_buf(p, vlog, sizeof(vlog));
+	err = bpf_object__load(obj);
+	bpf_object__close(obj);
+	return err;
+}
+
+static void expect_rejected(int err, const char *what, const char *msg)
+{
+	if (CHECK(err == -EACCES || err == -EINVAL, "%s: expected the verifier to reject it, got %d",
+		  what, err))
+		CHECK(strstr(vlog, msg), "%s: log lacks \"%s\":\n%s", what, msg, vlog);
+}
+
+static void test_psi_verifier_kfuncs_per_ops(void)
+{
+	int err;
+
+	err = load_ops_alone("psi_control", "psi_creates_trigger", "psi_event_nop");
+	CHECK(!err, "control (bpf_psi_create_trigger from bpf_psi_ops) must load, got %d:\n%s",
+	      err, vlog);
+	expect_rejected(load_ops_alone("oom_calls_out_of_memory", "oom_declares_oom", NULL),
+			"bpf_out_of_memory from handle_out_of_memory",
+			"calling kernel function bpf_out_of_memory is not allowed");
+	expect_rejected(load_ops_alone("oom_calls_create_trigger", "oom_creates_trigger", NULL),
+			"bpf_psi_create_trigger from handle_out_of_memory",
+			"calling kernel function bpf_psi_create_trigger is not allowed");
+	expect_rejected(load_ops_alone("psi_calls_kill_process", "psi_kills", "psi_event_nop"),
+			"bpf_oom_kill_process from bpf_psi_ops init",
+			"calling kernel function bpf_oom_kill_process is not allowed");
+	expect_rejected(load_ops_alone("psi_atomic_init", "psi_creates_trigger_atomic",
+				       "psi_event_nop"),
+			"bpf_psi_create_trigger from a non-sleepable init",
+			"program must be sleepable to call sleepable kfunc bpf_psi_create_trigger");
+	expect_rejected(load_ops_alone(NULL, "syscall_declares_oom", NULL),
+			"bpf_out_of_memory from a syscall program",
+			"calling kernel function bpf_out_of_memory is not allowed");
+}
+
+static const struct tl_test tests[] = {
+	{ "psi_verifier_kfuncs_per_ops", test_psi_verifier_kfuncs_per_ops },
+	{ "psi_trigger_args_privileged", test_psi_trigger_args_privileged },
+	{ "psi_trigger_args_unprivileged", test_psi_trigger_args_unprivileged },
+	{ "psi_upstream_scenario", test_psi_upstream_scenario },
+	{ "psi_system_wide_oom", test_psi_system_wide_oom },
+	{ "psi_out_of_memory_busy", test_psi_out_of_memory_busy },
+	{ "psi_detach_while_firing", test_psi_detach_while_firing },
+	{ "psi_cgroup_removed_while_firing", test_psi_cgroup_removed_while_firing },
+};
+
+int main(int argc, char **argv)
+{
+	return tl_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
+}
