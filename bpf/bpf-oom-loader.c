@@ -2,9 +2,15 @@
 /*
  * bpf-oom-loader - attach BPF OOM policies system-wide or to a cgroup.
  *
- *   bpf-oom-loader attach [-c CGROUP] [-m MAP] [-p PINDIR] [-v] OBJ.bpf.o
- *   bpf-oom-loader detach (-c CGROUP | -s) [-p PINDIR]
+ *   bpf-oom-loader attach [-c CGROUP] [-m MAP] [-D NAME=VALUE]... [-p PINDIR] [-v] OBJ.bpf.o
+ *   bpf-oom-loader detach (-c CGROUP | -s | -m PSIMAP) [-p PINDIR]
  *   bpf-oom-loader list
+ *
+ * OBJ holds a bpf_oom_ops policy (attached system-wide, or to CGROUP) or a
+ * bpf_psi_ops policy (attached as such: its triggers say what it watches;
+ * pinned as "psi-<MAP>"). -D sets a read-only global of the policy (its
+ * knobs) before load: an integer, or a cgroup path, which becomes the
+ * cgroup's id.
  *
  * Upstream attaches a bpf_oom_ops to a cgroup through the cgroup fd of
  * link_create, which stock kernels ignore for struct_ops; bpf-oom reads the
@@ -33,6 +39,8 @@
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #define MODULE_BTF "/sys/kernel/btf/bpf_oom"
 #define POLICIES "/proc/bpf_oom/policies"
+#define PSI_TRIGGERS "/proc/bpf_oom/psi"
+#define MAX_DEFS 16
 
 static bool verbose;
 /* The verifier refused a kernel task pointer to a module kfunc (see below). */
@@ -71,10 +79,11 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: bpf-oom-loader attach [-c CGROUP] [-m MAP] [-p PINDIR] [-v] OBJ.bpf.o\n"
-		"       bpf-oom-loader detach (-c CGROUP | -s) [-p PINDIR]\n"
+		"usage: bpf-oom-loader attach [-c CGROUP] [-m MAP] [-D NAME=VALUE]... [-p PINDIR] [-v] OBJ.bpf.o\n"
+		"       bpf-oom-loader detach (-c CGROUP | -s | -m PSIMAP) [-p PINDIR]\n"
 		"       bpf-oom-loader list\n"
-		"CGROUP is a cgroup v2 path, absolute or under " CGROUP_ROOT ".\n");
+		"CGROUP is a cgroup v2 path, absolute or under " CGROUP_ROOT ".\n"
+		"-D sets a policy knob (a const volatile global): an integer or a cgroup path.\n");
 	return 2;
 }
 
@@ -102,9 +111,12 @@ static unsigned long long cgroup_id_of(const char *path)
 	return st.st_ino;
 }
 
-static void pin_path(char *buf, size_t len, const char *dir, unsigned long long cgid)
+static void pin_path(char *buf, size_t len, const char *dir, unsigned long long cgid,
+		     const char *psi_map)
 {
-	if (cgid)
+	if (psi_map)
+		snprintf(buf, len, "%s/psi-%s", dir, psi_map);
+	else if (cgid)
 		snprintf(buf, len, "%s/cgroup-%llu", dir, cgid);
 	else
 		snprintf(buf, len, "%s/system", dir);
@@ -125,15 +137,72 @@ static int member_offset(const struct btf *btf, int id, const char *name)
 	return -1;
 }
 
+/*
+ * -D NAME=VALUE: write VALUE into the read-only global NAME (in .rodata,
+ * before load). Returns 0, or 1 with a message.
+ */
+static int set_knob(struct bpf_object *obj, const char *def)
+{
+	const struct btf *btf = bpf_object__btf(obj);
+	const struct btf_var_secinfo *vs;
+	const struct btf_type *sec, *var;
+	const char *eq = strchr(def, '=');
+	unsigned long long v;
+	struct bpf_map *rodata;
+	char name[128], *end;
+	size_t size;
+	char *data;
+	int i;
+
+	if (!eq || eq == def || (size_t)(eq - def) >= sizeof(name))
+		return fail("-D %s: expected NAME=VALUE", def);
+	snprintf(name, sizeof(name), "%.*s", (int)(eq - def), def);
+	rodata = bpf_object__find_map_by_name(obj, ".rodata");
+	data = rodata ? bpf_map__initial_value(rodata, &size) : NULL;
+	sec = data && btf ? btf__type_by_id(btf, bpf_map__btf_value_type_id(rodata)) : NULL;
+	if (!sec || !btf_is_datasec(sec))
+		return fail("-D %s: the policy has no read-only globals", name);
+	for (i = 0, vs = btf_var_secinfos(sec); i < btf_vlen(sec); i++, vs++) {
+		var = btf__type_by_id(btf, vs->type);
+		if (strcmp(btf__name_by_offset(btf, var->name_off), name))
+			continue;
+		if (eq[1] == '/' || strchr(eq + 1, '/')) {
+			v = cgroup_id_of(eq + 1);
+			if (!v)
+				return 1;
+		} else {
+			errno = 0;
+			v = strtoull(eq + 1, &end, 0);
+			if (errno || end == eq + 1 || *end)
+				return fail("-D %s: %s is not a number or a cgroup path", name, eq + 1);
+		}
+		if (vs->size > sizeof(v) || vs->offset + vs->size > size)
+			return fail("-D %s: not an integer variable", name);
+		/* little-endian: the low bytes hold the value */
+		memcpy(data + vs->offset, &v, vs->size);
+		return 0;
+	}
+	return fail("-D %s: the policy has no read-only global of that name", name);
+}
+
+static bool is_ops_type(const struct btf *btf, const struct bpf_map *map, const char *type)
+{
+	const struct btf_type *t = btf__type_by_id(btf, bpf_map__btf_value_type_id(map));
+
+	return t && !strcmp(btf__name_by_offset(btf, t->name_off), type);
+}
+
 static int cmd_attach(const char *obj_path, const char *cgroup, const char *map_name,
-		      const char *pindir)
+		      const char *pindir, const char *const *defs, int nr_defs)
 {
 	struct bpf_object *obj = NULL;
 	struct bpf_map *map, *ops = NULL;
 	unsigned long long cgid = 0;
 	struct bpf_link *link = NULL;
 	char pin[4096], scope[4200];
-	int off, err, ret = 1, nr = 0;
+	int off, err, ret = 1, nr = 0, i;
+	const char *kind = "bpf_oom_ops";
+	bool psi = false;
 	size_t size;
 	void *data;
 
@@ -154,15 +223,26 @@ static int cmd_attach(const char *obj_path, const char *cgroup, const char *map_
 	if (!obj)
 		return fail("cannot open %s: %s", obj_path, strerror(errno));
 
-	/* pick the bpf_oom_ops map; the others are not created */
+	/*
+	 * pick the policy: a bpf_oom_ops map, else a bpf_psi_ops one; the
+	 * other struct_ops maps are not created
+	 */
+	bpf_object__for_each_map(map, obj)
+		if (bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS &&
+		    is_ops_type(bpf_object__btf(obj), map, "bpf_psi_ops") &&
+		    (!map_name || !strcmp(bpf_map__name(map), map_name)))
+			psi = true;
+	bpf_object__for_each_map(map, obj)
+		if (bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS &&
+		    is_ops_type(bpf_object__btf(obj), map, "bpf_oom_ops") &&
+		    (!map_name || !strcmp(bpf_map__name(map), map_name)))
+			psi = false;
+	if (psi)
+		kind = "bpf_psi_ops";
 	bpf_object__for_each_map(map, obj) {
-		const struct btf *btf = bpf_object__btf(obj);
-		const struct btf_type *t;
-
 		if (bpf_map__type(map) != BPF_MAP_TYPE_STRUCT_OPS)
 			continue;
-		t = btf__type_by_id(btf, bpf_map__btf_value_type_id(map));
-		if (!t || strcmp(btf__name_by_offset(btf, t->name_off), "bpf_oom_ops") ||
+		if (!is_ops_type(bpf_object__btf(obj), map, kind) ||
 		    (map_name && strcmp(bpf_map__name(map), map_name))) {
 			bpf_map__set_autocreate(map, false);
 			continue;
@@ -173,17 +253,27 @@ static int cmd_attach(const char *obj_path, const char *cgroup, const char *map_
 			ops = map;
 	}
 	if (!ops) {
-		fail("%s has no bpf_oom_ops map%s%s", obj_path, map_name ? " named " : "",
-		     map_name ?: "");
+		fail("%s has no bpf_oom_ops or bpf_psi_ops map%s%s", obj_path,
+		     map_name ? " named " : "", map_name ?: "");
 		goto out;
 	}
 	if (nr > 1 && !map_name) {
-		fail("%s has %d bpf_oom_ops maps: choose one with -m", obj_path, nr);
+		fail("%s has %d %s maps: choose one with -m", obj_path, nr, kind);
 		goto out;
 	}
+	if (psi && cgid) {
+		fail("%s is a bpf_psi_ops policy: it is not attached to a cgroup, its triggers say which cgroups it watches (see its knobs, -D)",
+		     bpf_map__name(ops));
+		goto out;
+	}
+	if (psi)
+		snprintf(scope, sizeof(scope), "its PSI triggers");
+	for (i = 0; i < nr_defs; i++)
+		if (set_knob(obj, defs[i]))
+			goto out;
 
 	/* set the target cgroup */
-	off = member_offset(bpf_object__btf(obj), bpf_map__btf_value_type_id(ops), "cgroup_id");
+	off = psi ? -1 : member_offset(bpf_object__btf(obj), bpf_map__btf_value_type_id(ops), "cgroup_id");
 	data = bpf_map__initial_value(ops, &size);
 	if (cgid) {
 		if (off < 0 || !data || off + sizeof(__u64) > size) {
@@ -213,10 +303,13 @@ static int cmd_attach(const char *obj_path, const char *cgroup, const char *map_
 	link = bpf_map__attach_struct_ops(ops);
 	if (!link) {
 		err = errno;
-		if (err == EBUSY)
+		if (err == EBUSY && !psi)
 			fail("%s already has a bpf_oom_ops policy attached: detach it first", scope);
-		else if (err == ENOENT)
+		else if (err == ENOENT && !psi)
 			fail("attaching to %s: the cgroup is gone", scope);
+		else if (psi)
+			fail("attaching %s: its init failed: %s (the kernel log says why)",
+			     bpf_map__name(ops), strerror(err));
 		else if (err == EPERM)
 			fail("attaching: permission denied (run as root)");
 		else
@@ -230,13 +323,17 @@ static int cmd_attach(const char *obj_path, const char *cgroup, const char *map_
 		     strerror(errno));
 		goto out;
 	}
-	pin_path(pin, sizeof(pin), pindir, cgid);
+	pin_path(pin, sizeof(pin), pindir, cgid, psi ? bpf_map__name(ops) : NULL);
 	err = bpf_link__pin(link, pin);
 	if (err) {
 		fail("cannot pin the link at %s: %s", pin, strerror(-err));
 		goto out;
 	}
-	printf("attached %s (%s) to %s, pinned at %s\n", bpf_map__name(ops), obj_path, scope, pin);
+	if (psi)
+		printf("attached %s %s (%s), pinned at %s\n", kind, bpf_map__name(ops), obj_path, pin);
+	else
+		printf("attached %s (%s) to %s, pinned at %s\n", bpf_map__name(ops), obj_path, scope,
+		       pin);
 	ret = 0;
 out:
 	bpf_link__destroy(link);	/* the pin keeps it attached */
@@ -244,19 +341,19 @@ out:
 	return ret;
 }
 
-static int cmd_detach(const char *cgroup, bool system, const char *pindir)
+static int cmd_detach(const char *cgroup, bool system, const char *psi_map, const char *pindir)
 {
 	unsigned long long cgid = 0;
 	char pin[4096];
 
-	if (!cgroup && !system)
+	if (!!cgroup + system + !!psi_map != 1)
 		return usage();
 	if (cgroup) {
 		cgid = cgroup_id_of(cgroup);
 		if (!cgid)
 			return 1;
 	}
-	pin_path(pin, sizeof(pin), pindir, cgid);
+	pin_path(pin, sizeof(pin), pindir, cgid, psi_map);
 	if (unlink(pin))
 		return fail("no policy pinned at %s: %s", pin, strerror(errno));
 	printf("detached the policy pinned at %s\n", pin);
@@ -310,22 +407,53 @@ static int cmd_list(void)
 		printf("%-24s %-32s %-20s %8ld %8ld\n", name, found_path, since_s, invoked, handled);
 	}
 	fclose(f);
+
+	/* PSI policies: their triggers */
+	f = fopen(PSI_TRIGGERS, "r");
+	if (!f)
+		return 0;
+	printf("\n%-6s %-32s %-8s %-4s %12s %12s %8s\n", "PSI", "WATCHES", "RESOURCE", "FULL",
+	       "THRESHOLD_US", "WINDOW_US", "EVENTS");
+	while (fgets(line, sizeof(line), f)) {
+		static const char *const res[] = { "io", "memory", "cpu", "irq" };
+		unsigned int ops, r, full, thr, win;
+
+		if (sscanf(line, "%u %lld %llu %u %u %u %u %ld", &ops, &since, &cgid, &r, &full,
+			   &thr, &win, &invoked) != 8)
+			continue;
+		if (cgid) {
+			find_id = cgid;
+			snprintf(found_path, sizeof(found_path), "cgroup id %llu", cgid);
+			nftw(CGROUP_ROOT, find_cgroup, 64, FTW_PHYS | FTW_MOUNT);
+		} else {
+			snprintf(found_path, sizeof(found_path), "system-wide");
+		}
+		printf("%-6u %-32s %-8s %-4s %12u %12u %8ld\n", ops, found_path,
+		       r < 4 ? res[r] : "?", full ? "yes" : "no", thr, win, invoked);
+	}
+	fclose(f);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	const char *cgroup = NULL, *map = NULL, *pindir = "/sys/fs/bpf/bpf-oom";
+	const char *defs[MAX_DEFS];
 	bool system = false;
+	int opt, nr_defs = 0;
 	const char *cmd;
-	int opt;
 
 	if (argc < 2)
 		return usage();
 	cmd = argv[1];
 	optind = 2;
-	while ((opt = getopt(argc, argv, "c:m:p:sv")) != -1) {
+	while ((opt = getopt(argc, argv, "c:D:m:p:sv")) != -1) {
 		switch (opt) {
+		case 'D':
+			if (nr_defs == MAX_DEFS)
+				return fail("at most %d -D options", MAX_DEFS);
+			defs[nr_defs++] = optarg;
+			break;
 		case 'c': cgroup = optarg; break;
 		case 'm': map = optarg; break;
 		case 'p': pindir = optarg; break;
@@ -337,9 +465,9 @@ int main(int argc, char **argv)
 	libbpf_set_print(libbpf_print);
 
 	if (!strcmp(cmd, "attach") && optind == argc - 1)
-		return cmd_attach(argv[optind], cgroup, map, pindir);
+		return cmd_attach(argv[optind], cgroup, map, pindir, defs, nr_defs);
 	if (!strcmp(cmd, "detach") && optind == argc)
-		return cmd_detach(cgroup, system, pindir);
+		return cmd_detach(cgroup, system, map, pindir);
 	if (!strcmp(cmd, "list") && optind == argc)
 		return cmd_list();
 	return usage();

@@ -105,7 +105,8 @@ fi
 # ---- 3. boot every kernel ----------------------------------------------
 if [ $mode = bench ]; then
 	job='insmod /bpf-oom/bpf_oom.ko && /bpf-oom/tests/bench_memcg 20000 &&
-		/bpf-oom/tests/bench_oom 100 1000'
+		/bpf-oom/tests/bench_oom 100 1000 && /bpf-oom/tests/bench_psi 0 &&
+		/bpf-oom/tests/bench_psi 2'
 else
 	job='. /bpf-oom/suite.sh'
 fi

@@ -78,3 +78,78 @@ loader_test() {
 	fi
 	rmdir $CG/loader_cg $CG/bpftool_cg 2>/dev/null
 }
+
+# The sample PSI policy through the loader: watch the children of /guard,
+# squeeze /guard/svc, see the policy declare an OOM there.
+psi_loader_test() {
+	G=/bpf-oom/tests/psi_mem_guard.bpf.o
+	t=loader_attaches_psi_policy
+	mkdir -p $CG/guard
+	echo +memory >$CG/guard/cgroup.subtree_control
+	mkdir -p $CG/guard/svc
+	echo 16777216 >$CG/guard/svc/memory.high
+	echo 0 >$CG/guard/svc/memory.swap.max 2>/dev/null
+	svc=$(stat -c %i $CG/guard/svc)
+	out=$($L attach -D parent_cgroup_id=/guard $G 2>&1)
+	if [ $? -ne 0 ] || [ ! -e /sys/fs/bpf/bpf-oom/psi-psi_mem_guard ]; then
+		fail $t "attach: $out"
+	elif ! $L list | grep -q "^[0-9]* */guard/svc *memory *yes *100000 *1000000"; then
+		fail $t "list does not show a memory full trigger on /guard/svc: $($L list)"
+	else
+		dmesg -c >/dev/null
+		# 200 MiB under a 16 MiB memory.high, no swap: throttled, stalling
+		sh -c "echo \$\$ >$CG/guard/svc/cgroup.procs; exec dd if=/dev/zero of=/dev/null bs=200M count=1" 2>/dev/null
+		rc=$?
+		kills=$(sed -n 's/^oom_kill //p' $CG/guard/svc/memory.events)
+		if [ $rc -ne 137 ]; then
+			fail $t "the squeezed dd was not killed (exit $rc)"
+		elif [ "$kills" != 1 ]; then
+			fail $t "oom_kill in /guard/svc: expected 1, got $kills"
+		elif ! dmesg | grep -q "bpf_out_of_memory: constraint=CONSTRAINT_BPF_PSI_MEM, order=0, oom_memcg=/guard/svc"; then
+			fail $t "no bpf_out_of_memory line for /guard/svc in the kernel log"
+		else
+			pass $t
+		fi
+	fi
+
+	t=loader_psi_knob_errors
+	out1=$($L attach -D no_such_knob=1 $G 2>&1); rc1=$?
+	out2=$($L attach -D threshold_us=lots $G 2>&1); rc2=$?
+	out3=$($L attach -c /guard $G 2>&1); rc3=$?
+	case "$rc1:$out1" in
+	1:*"has no read-only global of that name"*) ;;
+	*) fail $t "unknown knob: expected exit 1 and 'no read-only global', got $rc1: $out1"; rc1=x ;;
+	esac
+	case "$rc2:$out2" in
+	1:*"lots is not a number or a cgroup path"*) ;;
+	*) fail $t "bad value: expected exit 1 and 'not a number', got $rc2: $out2"; rc2=x ;;
+	esac
+	case "$rc3:$out3" in
+	1:*"is a bpf_psi_ops policy: it is not attached to a cgroup"*) ;;
+	*) fail $t "-c with a PSI policy: expected exit 1 and an explanation, got $rc3: $out3"; rc3=x ;;
+	esac
+	[ "$rc1$rc2$rc3" = 111 ] && pass $t
+
+	t=loader_detaches_psi_policy
+	out=$($L detach -m psi_mem_guard 2>&1)
+	i=0
+	while [ "$(sed -n 's/^triggers //p' /proc/bpf_oom/psi)" != 0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	n=$(sed -n 's/^triggers //p' /proc/bpf_oom/psi)
+	if [ -e /sys/fs/bpf/bpf-oom/psi-psi_mem_guard ]; then
+		fail $t "still pinned after detach: $out"
+	elif [ "$n" != 0 ]; then
+		fail $t "$n PSI trigger(s) left after detach"
+	else
+		pass $t
+	fi
+	rmdir $CG/guard/svc $CG/guard 2>/dev/null
+
+	# No CAP_BPF/CAP_SYS_ADMIN: a clear message, not a libbpf error.
+	t=loader_missing_capability
+	out=$(/bpf-oom/tests/run_without_caps $L attach $P 2>&1)
+	rc=$?
+	case "$rc:$out" in
+	1:*"permission denied: BPF OOM policies need CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN"*) pass $t ;;
+	*) fail $t "expected exit 1 and the capability message, got $rc: $out" ;;
+	esac
+}

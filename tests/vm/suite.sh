@@ -56,6 +56,7 @@ done
 
 . /bpf-oom/loader.sh
 loader_test
+psi_loader_test
 
 # Every memcg the tests created is gone once nothing pins it: a leaked css
 # reference (a kfunc that takes one and never drops it) keeps it "dying".
