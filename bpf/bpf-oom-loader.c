@@ -375,6 +375,18 @@ static int find_cgroup(const char *path, const struct stat *st, int type,
 	return 0;
 }
 
+/* found_path := where cgroup id @cgid is ("system-wide" for 0) */
+static void describe_cgroup(unsigned long long cgid)
+{
+	if (!cgid) {
+		snprintf(found_path, sizeof(found_path), "system-wide");
+		return;
+	}
+	find_id = cgid;
+	snprintf(found_path, sizeof(found_path), "cgroup id %llu", cgid);
+	nftw(CGROUP_ROOT, find_cgroup, 64, FTW_PHYS | FTW_MOUNT);
+}
+
 static int cmd_list(void)
 {
 	char line[512], name[128], since_s[64];
@@ -395,13 +407,7 @@ static int cmd_list(void)
 		if (sscanf(line, "%127s %llu %lld %ld %ld", name, &cgid, &since, &invoked,
 			   &handled) != 5)
 			continue;
-		if (cgid) {
-			find_id = cgid;
-			snprintf(found_path, sizeof(found_path), "cgroup id %llu", cgid);
-			nftw(CGROUP_ROOT, find_cgroup, 64, FTW_PHYS | FTW_MOUNT);
-		} else {
-			snprintf(found_path, sizeof(found_path), "system-wide");
-		}
+		describe_cgroup(cgid);
 		t = since;
 		strftime(since_s, sizeof(since_s), "%Y-%m-%d %H:%M:%S", localtime(&t));
 		printf("%-24s %-32s %-20s %8ld %8ld\n", name, found_path, since_s, invoked, handled);
@@ -421,13 +427,7 @@ static int cmd_list(void)
 		if (sscanf(line, "%u %lld %llu %u %u %u %u %ld", &ops, &since, &cgid, &r, &full,
 			   &thr, &win, &invoked) != 8)
 			continue;
-		if (cgid) {
-			find_id = cgid;
-			snprintf(found_path, sizeof(found_path), "cgroup id %llu", cgid);
-			nftw(CGROUP_ROOT, find_cgroup, 64, FTW_PHYS | FTW_MOUNT);
-		} else {
-			snprintf(found_path, sizeof(found_path), "system-wide");
-		}
+		describe_cgroup(cgid);
 		printf("%-6u %-32s %-8s %-4s %12u %12u %8ld\n", ops, found_path,
 		       r < 4 ? res[r] : "?", full ? "yes" : "no", thr, win, invoked);
 	}

@@ -10,6 +10,7 @@
 #include <linux/types.h>
 
 struct bpf_prog;
+struct bpf_verifier_ops;
 struct cgroup;
 struct oom_control;
 struct proc_dir_entry;
@@ -35,6 +36,7 @@ struct bpf_oom_run {
 };
 
 DECLARE_STATIC_KEY_FALSE(bpf_oom_policies_attached);
+extern const struct bpf_verifier_ops bpf_oom_verifier_ops;
 int bpf_oom_ops_register(struct proc_dir_entry *procdir);
 void bpf_oom_ops_unregister(struct proc_dir_entry *procdir);
 bool bpf_oom_handle(struct oom_control *oc);

@@ -403,7 +403,11 @@ static bool bpf_oom_ops_is_valid_access(int off, int size, enum bpf_access_type 
 	return bpf_tracing_btf_ctx_access(off, size, type, prog, info);
 }
 
-static const struct bpf_verifier_ops bpf_oom_ops_verifier_ops = {
+/*
+ * What programs of bpf-oom's struct_ops (OOM and PSI) may do besides their
+ * kfuncs: the base helpers, and read their arguments as BTF pointers.
+ */
+const struct bpf_verifier_ops bpf_oom_verifier_ops = {
 	.get_func_proto = bpf_oom_ops_get_func_proto,
 	.is_valid_access = bpf_oom_ops_is_valid_access,
 };
@@ -460,7 +464,7 @@ static int bpf_oom_ops_validate(void *kdata)
 }
 
 static struct bpf_struct_ops bpf_oom_struct_ops = {
-	.verifier_ops = &bpf_oom_ops_verifier_ops,
+	.verifier_ops = &bpf_oom_verifier_ops,
 	.init = bpf_oom_ops_init,
 	.check_member = bpf_oom_ops_check_member,
 	.init_member = bpf_oom_ops_init_member,

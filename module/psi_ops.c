@@ -675,24 +675,6 @@ static struct bpf_psi_ops bpf_psi_ops_cfi_stubs = {
 	.handle_cgroup_offline = bpf_psi_ops__handle_cgroup_offline,
 };
 
-static const struct bpf_func_proto *
-bpf_psi_ops_get_func_proto(enum bpf_func_id func_id, const struct bpf_prog *prog)
-{
-	return bpf_base_func_proto(func_id, prog);
-}
-
-static bool bpf_psi_ops_is_valid_access(int off, int size, enum bpf_access_type type,
-					const struct bpf_prog *prog,
-					struct bpf_insn_access_aux *info)
-{
-	return bpf_tracing_btf_ctx_access(off, size, type, prog, info);
-}
-
-static const struct bpf_verifier_ops bpf_psi_ops_verifier_ops = {
-	.get_func_proto = bpf_psi_ops_get_func_proto,
-	.is_valid_access = bpf_psi_ops_is_valid_access,
-};
-
 static int bpf_psi_ops_init(struct btf *btf)
 {
 	return 0;
@@ -733,7 +715,7 @@ static int bpf_psi_ops_validate(void *kdata)
 }
 
 static struct bpf_struct_ops bpf_psi_struct_ops = {
-	.verifier_ops = &bpf_psi_ops_verifier_ops,
+	.verifier_ops = &bpf_oom_verifier_ops,
 	.init = bpf_psi_ops_init,
 	.check_member = bpf_psi_ops_check_member,
 	.init_member = bpf_psi_ops_init_member,

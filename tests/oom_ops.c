@@ -44,47 +44,21 @@ static char kmsg[1 << 18];
 /*
  * Can bpf_oom_kill_process() take the kernel's task pointers here? Only if
  * the module's BTF types its task argument with vmlinux's struct
- * task_struct. Debian's 7.3 kernel and toolchain build module BTF that
- * carries private copies of task_struct (its own modules too), and the
- * verifier then rejects every kernel task pointer. NULL if fine, else why.
+ * task_struct. Built plainly for Debian's 7.3, module BTF carries private
+ * copies of task_struct (Debian's own modules too), and the verifier then
+ * rejects every kernel task pointer; scripts/pahole-dedup.sh prevents that.
+ * NULL if fine, else why.
  */
 static const char *task_kfuncs_unusable(void)
 {
 	static char why[256];
-	static bool known;
-	const struct btf_type *t;
-	struct btf *vm, *mod;
-	int id = -1;
+	static int verdict = -2;
 
-	if (known)
-		return why[0] ? why : NULL;
-
-	vm = btf__load_vmlinux_btf();
-	mod = vm ? btf__load_module_btf("bpf_oom", vm) : NULL;
-	if (!mod) {
-		snprintf(why, sizeof(why), "cannot read the BTF of vmlinux or bpf_oom");
-		goto out;
-	}
-	id = btf__find_by_name_kind(mod, "bpf_oom_kill_process", BTF_KIND_FUNC);
-	t = id > 0 ? btf__type_by_id(mod, id) : NULL;			/* FUNC */
-	t = t ? btf__type_by_id(mod, t->type) : NULL;			/* FUNC_PROTO */
-	if (!t || btf_vlen(t) < 2) {
-		snprintf(why, sizeof(why), "bpf_oom_kill_process not in bpf_oom's BTF");
-		goto out;
-	}
-	t = btf__type_by_id(mod, btf_params(t)[1].type);		/* PTR */
-	id = t ? (int)t->type : -1;					/* STRUCT */
-	if (id > 0 && (unsigned int)id >= btf__type_cnt(vm))
-		snprintf(why, sizeof(why),
-			 "this kernel's module BTF has its own struct task_struct (id %d, vmlinux has %d types), so the verifier refuses kernel task pointers to module kfuncs (a kernel build defect, see README)",
-			 id, btf__type_cnt(vm));
-	else
-		why[0] = 0;
-	known = true;	/* the same .ko gives the same answer, reloaded or not */
-out:
-	btf__free(mod);
-	btf__free(vm);
-	return why[0] ? why : NULL;
+	/* the same .ko gives the same answer, reloaded or not */
+	if (verdict == -2)
+		verdict = tl_kfunc_param_is_private("bpf_oom_kill_process", 1,
+						    "struct task_struct", why, sizeof(why));
+	return verdict ? why : NULL;
 }
 
 /* Skip a test that needs bpf_oom_kill_process() on a task; true if skipped. */

@@ -81,42 +81,16 @@ static bool wait_nonzero(volatile u64 *v, int ms)
 	return *v != 0;
 }
 
-/* Like task_kfuncs_unusable() of oom_ops.c, for bpf_out_of_memory()'s memcg. */
+/* NULL if bpf_out_of_memory() takes the kernel's memcg pointers, else why not. */
 static const char *memcg_kfuncs_unusable(void)
 {
 	static char why[256];
-	static bool known;
-	const struct btf_type *t;
-	struct btf *vm, *mod;
-	int id;
+	static int verdict = -2;
 
-	if (known)
-		return why[0] ? why : NULL;
-	vm = btf__load_vmlinux_btf();
-	mod = vm ? btf__load_module_btf("bpf_oom", vm) : NULL;
-	if (!mod) {
-		snprintf(why, sizeof(why), "cannot read the BTF of vmlinux or bpf_oom");
-		goto out;
-	}
-	id = btf__find_by_name_kind(mod, "bpf_out_of_memory", BTF_KIND_FUNC);
-	t = id > 0 ? btf__type_by_id(mod, id) : NULL;
-	t = t ? btf__type_by_id(mod, t->type) : NULL;
-	t = t && btf_vlen(t) ? btf__type_by_id(mod, btf_params(t)[0].type) : NULL;
-	if (!t) {
-		snprintf(why, sizeof(why), "bpf_out_of_memory not in bpf_oom's BTF");
-		goto out;
-	}
-	if (t->type >= btf__type_cnt(vm))
-		snprintf(why, sizeof(why),
-			 "this kernel's module BTF has its own struct mem_cgroup (id %u, vmlinux has %u types), so the verifier refuses the kernel's memcg pointers to bpf_out_of_memory (a kernel build defect, see README)",
-			 t->type, btf__type_cnt(vm));
-	else
-		why[0] = 0;
-	known = true;
-out:
-	btf__free(mod);
-	btf__free(vm);
-	return why[0] ? why : NULL;
+	if (verdict == -2)
+		verdict = tl_kfunc_param_is_private("bpf_out_of_memory", 0, "struct mem_cgroup",
+						    why, sizeof(why));
+	return verdict ? why : NULL;
 }
 
 static bool skip_without_memcg_kfuncs(void)
@@ -160,6 +134,21 @@ static bool squeeze_cg(const char *cg, int high_mib)
 	       (tl_cg_write(cg, "memory.swap.max", "0"), true);
 }
 
+/*
+ * Wait up to @ms for the first child to die: it must be *@hog, by SIGKILL
+ * (@what names it). *@hog is set to -1 once reaped. True if it was.
+ */
+static bool expect_hog_killed(int *hog, int ms, const char *what)
+{
+	int status, pid = tl_wait_any(&status, ms);
+
+	if (!CHECK(pid == *hog, "%s (%d) should die first, got %d", what, *hog, pid))
+		return false;
+	*hog = -1;
+	return CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		     "%s: expected SIGKILL, got status 0x%x", what, status);
+}
+
 static unsigned long long cg_events(const char *cg, const char *key)
 {
 	unsigned long long v = ~0ULL;
@@ -193,7 +182,7 @@ static void test_psi_upstream_scenario(void)
 {
 	struct psi_policies_bpf *skel = NULL;
 	struct bpf_link *link = NULL;
-	int go[2] = { -1, -1 }, hog = -1, pid, status, kfd = -1;
+	int go[2] = { -1, -1 }, hog = -1, kfd = -1;
 	unsigned long long cg1, cg2, new_cg;
 
 	if (skip_without_memcg_kfuncs())
@@ -247,8 +236,7 @@ static void test_psi_upstream_scenario(void)
 	CHECK_OK(tl_cg_write("psi_test", "cgroup.freeze", "0"), "unfreeze");
 	if (write(go[1], "g", 1) != 1)
 		goto out;
-	pid = tl_wait_any(&status, 120000);
-	if (!CHECK(pid == hog, "the hog in cg2 (%d) should die first, got %d", hog, pid)) {
+	if (!expect_hog_killed(&hog, 120000, "the hog in cg2") && hog > 0) {
 		show("/proc/bpf_oom/psi");
 		show(TL_CGROUP_ROOT "/psi_test/cg2/memory.pressure");
 		show(TL_CGROUP_ROOT "/psi_test/cg2/memory.events");
@@ -258,11 +246,6 @@ static void test_psi_upstream_scenario(void)
 		show(kmsg);
 		snprintf(kmsg, sizeof(kmsg), "/proc/%d/stack", hog);
 		show(kmsg);
-	}
-	if (pid == hog) {
-		hog = -1;
-		CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
-		      "hog: expected SIGKILL, got status 0x%x", status);
 	}
 	CHECK_EQ(cg_events("psi_test/cg2", "oom_kill"), 1, "cg2 memory.events oom_kill");
 	CHECK_EQ(skel->bss->offline_cgroup_id, cg1, "offline callback's cgroup id (cg1)");
@@ -303,7 +286,7 @@ static void test_psi_system_wide_oom(void)
 {
 	struct psi_policies_bpf *skel = NULL;
 	struct bpf_link *link = NULL;
-	int hog = -1, pid, status, kfd = -1;
+	int hog = -1, kfd = -1;
 
 	/* Only the hog may go: protect this test (init is unkillable). */
 	tl_write_file("/proc/self/oom_score_adj", "-1000");
@@ -320,13 +303,7 @@ static void test_psi_system_wide_oom(void)
 	hog = tl_spawn_in_cg("psi_sys", squeezed_hog, (void *)200L);
 	if (!CHECK(hog > 0, "hog did not start: %d", hog))
 		goto out;
-	pid = tl_wait_any(&status, 120000);
-	CHECK(pid == hog, "expected the hog (%d) to die, got %d", hog, pid);
-	if (pid == hog) {
-		hog = -1;
-		CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
-		      "hog: expected SIGKILL, got status 0x%x", status);
-	}
+	expect_hog_killed(&hog, 120000, "the hog");
 	CHECK_GT(skel->bss->system_events, 0, "events of the system-wide trigger");
 	CHECK_EQ(skel->data->system_event_cgroup_id, 0, "event: cgroup id of a system-wide trigger");
 	CHECK_EQ(skel->data->system_oom_ret, 1, "system-wide bpf_out_of_memory() freed memory");
@@ -445,7 +422,7 @@ static void test_psi_out_of_memory_busy(void)
 {
 	struct psi_policies_bpf *skel = NULL;
 	struct bpf_link *hold = NULL, *busy = NULL;
-	int hog = -1, pid, status;
+	int hog = -1;
 
 	if (skip_without_memcg_kfuncs())
 		return;
@@ -473,10 +450,7 @@ static void test_psi_out_of_memory_busy(void)
 	CHECK_PTR(busy, "attach the busy ops");
 	CHECK_EQ(skel->data->busy_ret, -EBUSY, "bpf_out_of_memory() without waiting, oom_lock held");
 	skel->bss->release = 1;
-	pid = tl_wait_any(&status, 60000);
-	CHECK(pid == hog, "the kernel should kill the hog once oom_lock is free, got %d", pid);
-	if (pid == hog)
-		hog = -1;
+	expect_hog_killed(&hog, 60000, "the hog (killed by the kernel once oom_lock is free)");
 	bpf_link__destroy(busy);
 	busy = NULL;
 	CHECK_EQ(wait_triggers(0, 5000), 0, "triggers after detach");

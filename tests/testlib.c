@@ -374,3 +374,35 @@ int tl_load_prog_alone(const void *elf, size_t sz, const char *prog, char *log, 
 	bpf_object__close(obj);
 	return err;
 }
+
+int tl_kfunc_param_is_private(const char *kfunc, unsigned int param, const char *what,
+			      char *why, size_t len)
+{
+	const struct btf_type *t;
+	struct btf *vm, *mod;
+	int id, ret = -1;
+
+	vm = btf__load_vmlinux_btf();
+	mod = vm ? btf__load_module_btf("bpf_oom", vm) : NULL;
+	if (!mod) {
+		snprintf(why, len, "cannot read the BTF of vmlinux or bpf_oom");
+		goto out;
+	}
+	id = btf__find_by_name_kind(mod, kfunc, BTF_KIND_FUNC);
+	t = id > 0 ? btf__type_by_id(mod, id) : NULL;			/* FUNC */
+	t = t ? btf__type_by_id(mod, t->type) : NULL;			/* FUNC_PROTO */
+	t = t && btf_vlen(t) > param ? btf__type_by_id(mod, btf_params(t)[param].type) : NULL;
+	if (!t || !btf_is_ptr(t)) {
+		snprintf(why, len, "%s (pointer parameter %u) not in bpf_oom's BTF", kfunc, param);
+		goto out;
+	}
+	ret = t->type >= btf__type_cnt(vm);				/* the STRUCT */
+	if (ret)
+		snprintf(why, len,
+			 "this module's BTF has its own %s (id %u, vmlinux has %u types), so the verifier refuses the kernel's pointers to %s (see README, Known limits)",
+			 what, t->type, btf__type_cnt(vm), kfunc);
+out:
+	btf__free(mod);
+	btf__free(vm);
+	return ret;
+}

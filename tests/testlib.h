@@ -101,6 +101,15 @@ int tl_wait_any(int *status, int ms);
  */
 int tl_load_prog_alone(const void *elf, size_t sz, const char *prog, char *log, size_t len);
 
+/*
+ * Whether pointer parameter @param of bpf_oom's kfunc @kfunc points to a
+ * private copy of the struct in the module's BTF instead of the kernel's
+ * (@what names it, for the message): 1 with the reason in @why, 0 if it is
+ * the kernel's type, -1 with the reason if that cannot be told.
+ */
+int tl_kfunc_param_is_private(const char *kfunc, unsigned int param, const char *what,
+			      char *why, size_t len);
+
 /* Quiet libbpf unless BPF_OOM_TEST_VERBOSE is set. */
 void tl_libbpf_quiet(void);
 
