@@ -100,7 +100,9 @@ struct bpf_psi {
  * @window_us: as passed
  * @wait: our entry on @t->event_wait
  * @work: runs handle_psi_event
- * @node: in @bpf_psi->triggers
+ * @node: in @bpf_psi->triggers (RCU: the rmdir probe walks it)
+ * @gone: in a private list once off @node, until destroyed (@node itself
+ *	may still be followed by a probe until a grace period has passed)
  * @offline: its cgroup was removed (set by the rmdir probe)
  * @events: how often handle_psi_event ran for it
  * @rcu: for the rmdir probe's walk
@@ -116,6 +118,7 @@ struct bpf_psi_trigger {
 	struct wait_queue_entry wait;
 	struct work_struct work;
 	struct list_head node;
+	struct list_head gone;
 	bool offline;
 	atomic_long_t events;
 	struct rcu_head rcu;
@@ -363,18 +366,19 @@ __bpf_kfunc int bpf_psi_create_trigger(struct bpf_psi *bpf_psi, u64 cgroup_id, u
 		return -ENODEV;
 	}
 	list_add_tail_rcu(&trig->node, &bpf_psi->triggers);
-	mutex_unlock(&bpf_psi->lock);
-
 	/*
 	 * A cgroup removed between the lookup and the list insertion was
 	 * missed by the rmdir probe: treat it as offline now. Pairs with the
 	 * barrier in bpf_psi_cgroup_rmdir() (CSS_ONLINE is cleared first).
+	 * Under the lock: once unreg has set dying, nothing queues the
+	 * offline work again.
 	 */
 	smp_mb();
 	if (cgrp && !(READ_ONCE(cgrp->self.flags) & CSS_ONLINE)) {
 		WRITE_ONCE(trig->offline, true);
 		queue_work(bpf_psi_wq, &bpf_psi->offline_work);
 	}
+	mutex_unlock(&bpf_psi->lock);
 	return 0;
 
 err_free:
@@ -525,7 +529,7 @@ static void bpf_psi_offline_workfn(struct work_struct *work)
 	list_for_each_entry_safe(trig, tmp, &bpf_psi->triggers, node) {
 		if (READ_ONCE(trig->offline)) {
 			list_del_rcu(&trig->node);
-			list_add_tail(&trig->node, &gone);
+			list_add_tail(&trig->gone, &gone);
 		}
 	}
 	mutex_unlock(&bpf_psi->lock);
@@ -534,10 +538,10 @@ static void bpf_psi_offline_workfn(struct work_struct *work)
 	 * One call per removed cgroup, before its triggers go (upstream's
 	 * order). unreg cancels this work before it frees the ops.
 	 */
-	list_for_each_entry(trig, &gone, node) {
+	list_for_each_entry(trig, &gone, gone) {
 		bool first = true;
 
-		list_for_each_entry(other, &gone, node) {
+		list_for_each_entry(other, &gone, gone) {
 			if (other == trig)
 				break;
 			if (other->cgroup_id == trig->cgroup_id)
@@ -546,8 +550,8 @@ static void bpf_psi_offline_workfn(struct work_struct *work)
 		if (first && bpf_psi->ops->handle_cgroup_offline)
 			bpf_psi->ops->handle_cgroup_offline(bpf_psi, trig->cgroup_id);
 	}
-	list_for_each_entry_safe(trig, tmp, &gone, node) {
-		list_del(&trig->node);
+	list_for_each_entry_safe(trig, tmp, &gone, gone) {
+		list_del(&trig->gone);
 		bpf_psi_trigger_free(trig);
 	}
 }
@@ -564,11 +568,11 @@ static void bpf_psi_destroy_triggers(struct bpf_psi *bpf_psi)
 	bpf_psi->dying = true;
 	list_for_each_entry_safe(trig, tmp, &bpf_psi->triggers, node) {
 		list_del_rcu(&trig->node);
-		list_add_tail(&trig->node, &gone);
+		list_add_tail(&trig->gone, &gone);
 	}
 	mutex_unlock(&bpf_psi->lock);
-	list_for_each_entry_safe(trig, tmp, &gone, node) {
-		list_del(&trig->node);
+	list_for_each_entry_safe(trig, tmp, &gone, gone) {
+		list_del(&trig->gone);
 		bpf_psi_trigger_free(trig);
 	}
 }
@@ -636,13 +640,16 @@ static void bpf_psi_ops_unreg(void *kdata, struct bpf_link *link)
 	if (ops->handle_cgroup_online)
 		atomic_dec(&bpf_psi_nr_online);
 	mutex_unlock(&bpf_psi_list_lock);
-	/* No online handler runs it, no rmdir probe queues its offline work... */
+	/* No online handler runs it, no rmdir probe finds it... */
 	synchronize_srcu(&bpf_psi_srcu);
 	synchronize_rcu();
-	/* ...a queued one finishes... */
-	cancel_work_sync(&bpf_psi->offline_work);
-	/* ...and no event handler runs after this. */
+	/*
+	 * ...no trigger is left, no event handler runs or can create one
+	 * (dying), so nothing queues the offline work again...
+	 */
 	bpf_psi_destroy_triggers(bpf_psi);
+	/* ...and a queued one has finished (it finds no trigger any more). */
+	cancel_work_sync(&bpf_psi->offline_work);
 	pr_info("bpf_psi_ops %u detached\n", bpf_psi->id);
 	WRITE_ONCE(ops->bpf_psi, NULL);
 	kfree(bpf_psi);
