@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "testlib.h"
@@ -33,14 +32,6 @@ static const char *const keys[] = {
 };
 #define NR_ITEMS (int)(sizeof(items) / sizeof(items[0]))
 #define NR_KEYS (int)(sizeof(keys) / sizeof(keys[0]))
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* Parse memory.stat the way an agent would: every wanted key, by name. */
 static int read_memory_stat(int dirfd, unsigned long long *out)
@@ -118,15 +109,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	t0 = now();
+	t0 = tl_now();
 	for (i = 0; i < iters; i++)
 		bpf_prog_test_run_opts(pfd, &topts);
-	t_kfunc = now() - t0;
+	t_kfunc = tl_now() - t0;
 
-	t0 = now();
+	t0 = tl_now();
 	for (i = 0; i < iters; i++)
 		read_memory_stat(dirfd, vals);
-	t_file = now() - t0;
+	t_file = tl_now() - t0;
 
 	printf("bench memcg_stats: %d reads of %d counters\n", iters, NR_KEYS);
 	printf("bench memcg_stats: kfuncs (bpf prog run)  %8.2f us/read\n", t_kfunc / iters * 1e6);

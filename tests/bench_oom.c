@@ -26,7 +26,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "testlib.h"
@@ -36,14 +35,6 @@
 #define TRACING "/sys/kernel/tracing"
 
 static int nr_cgroups = 100, nr_tasks = 1000;
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int sleeper(void *arg, int ready)
 {
@@ -99,13 +90,6 @@ static double oom_trace_us(void)
 	return total;
 }
 
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* One OOM: returns hog start-to-exit (s) and time in out_of_memory (us). */
 static int one_oom(double *exit_s, double *oom_us)
 {
@@ -114,13 +98,13 @@ static int one_oom(double *exit_s, double *oom_us)
 
 	close(open(TRACING "/trace", O_WRONLY | O_TRUNC));	/* clears it */
 	tl_write_file(TRACING "/tracing_on", "1");
-	t0 = now();
+	t0 = tl_now();
 	pid = tl_spawn_in_cg("bench/hog", hog, NULL);
 	if (pid < 0 || waitpid(pid, &status, 0) != pid)
 		return -1;
 	if (getenv("BENCH_VERBOSE"))
-		fprintf(stderr, "round: %.3f s\n", now() - t0);
-	*exit_s = now() - t0;
+		fprintf(stderr, "round: %.3f s\n", tl_now() - t0);
+	*exit_s = tl_now() - t0;
 	tl_write_file(TRACING "/tracing_on", "0");
 	*oom_us = oom_trace_us();
 	return WIFSIGNALED(status) ? 0 : -1;
@@ -134,8 +118,8 @@ static int run(const char *label, double *exit_med, double *oom_med)
 	for (i = 0; i < ROUNDS; i++)
 		if (one_oom(&ex[i], &us[i]))
 			return fprintf(stderr, "bench: %s: OOM round %d failed\n", label, i), -1;
-	qsort(ex, ROUNDS, sizeof(ex[0]), cmp);
-	qsort(us, ROUNDS, sizeof(us[0]), cmp);
+	tl_sort_doubles(ex, ROUNDS);
+	tl_sort_doubles(us, ROUNDS);
 	*exit_med = ex[ROUNDS / 2];
 	*oom_med = us[ROUNDS / 2];
 	printf("bench oom: %-28s out_of_memory() %9.1f us   OOM-to-exit %7.1f ms  (medians of %d)\n",

@@ -33,7 +33,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "testlib.h"
@@ -42,14 +41,6 @@
 #define MiB (1024UL * 1024)
 #define ROUNDS 5
 #define HIGH_MIB 32
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* Touches 200 MiB forever; ready once it has touched memory.high's worth. */
 static int hog(void *arg, int ready)
@@ -111,13 +102,6 @@ static int spinner(void *arg, int ready)
 	return 0;
 }
 
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* One side, ROUNDS times: the median pressure-to-kill time (ms), or < 0. */
 static double run(const char *side, bool userspace)
 {
@@ -133,9 +117,9 @@ static double run(const char *side, bool userspace)
 		h = tl_spawn_in_cg("bench_psi/svc", hog, NULL);
 		if (h < 0)
 			return -1;
-		t0 = now();
+		t0 = tl_now();
 		pid = waitpid(h, &status, 0);
-		t[i] = (now() - t0) * 1000;
+		t[i] = (tl_now() - t0) * 1000;
 		if (pid != h || !WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {
 			printf("bench psi: %s: the hog did not die by SIGKILL (status 0x%x)\n", side,
 			       status);
@@ -146,7 +130,7 @@ static double run(const char *side, bool userspace)
 		/* let the pressure averages and the trigger windows settle */
 		sleep(2);
 	}
-	qsort(t, ROUNDS, sizeof(t[0]), cmp);
+	tl_sort_doubles(t, ROUNDS);
 	printf("bench psi: %-40s pressure-to-kill %8.1f ms (median of %d, min %.1f, max %.1f)\n",
 	       side, t[ROUNDS / 2], ROUNDS, t[0], t[ROUNDS - 1]);
 	return t[ROUNDS / 2];

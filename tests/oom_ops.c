@@ -239,14 +239,6 @@ static void expect_victim(const char *log, const int pids[NR_HOGS], int want,
 	}
 }
 
-static unsigned long long cg_events(const char *cg, const char *key)
-{
-	unsigned long long v = ~0ULL;
-
-	tl_cg_read_key(cg, "memory.events", key, &v);
-	return v;
-}
-
 /* ---- upstream's scenario, and the stock killer on the same topology ---- */
 
 static void test_oom_upstream_scenario(void)
@@ -284,7 +276,7 @@ static void test_oom_upstream_scenario(void)
 	tl_kmsg_read(kfd, kmsg, sizeof(kmsg));
 	close(kfd);
 	expect_victim(kmsg, pids, CG4, first, status);
-	CHECK_EQ(cg_events("oom_test/cg3/cg4", "oom_kill"), 1, "cg4 memory.events oom_kill");
+	CHECK_EQ(tl_cg_event("oom_test/cg3/cg4", "oom_kill"), 1, "cg4 memory.events oom_kill");
 	CHECK_GT(in_cg->bss->invocations, 0, "cgroup copy invoked");
 	CHECK_EQ(in_cg->bss->processes_killed, 0, "cgroup copy kills");
 	CHECK_EQ(system->bss->processes_killed, 1, "system-wide copy kills");
@@ -311,7 +303,7 @@ static void test_oom_stock_victim_without_policy(void)
 	first = topo_run(pids, &status, NULL);
 	tl_kmsg_read(kfd, kmsg, sizeof(kmsg));
 	expect_victim(kmsg, pids, CG1, first, status);
-	CHECK_EQ(cg_events("oom_test/cg1", "oom_kill"), 1, "cg1 memory.events oom_kill");
+	CHECK_EQ(tl_cg_event("oom_test/cg1", "oom_kill"), 1, "cg1 memory.events oom_kill");
 	CHECK(strstr(kmsg, "invoked oom-killer"), "no OOM report in the kernel log");
 	CHECK(!strstr(kmsg, "oom_policy="), "a policy line without any policy attached");
 	close(kfd);
@@ -480,7 +472,7 @@ static void chain_case(bool memcg_handles)
 		      "kill_pid not in /proc/bpf_oom/policies");
 		CHECK_EQ(handled, 1, "handled count of kill_pid in /proc/bpf_oom/policies");
 	}
-	CHECK_EQ(cg_events("oom_test/cg3/cg5", "oom_kill"), 1, "cg5 memory.events oom_kill");
+	CHECK_EQ(tl_cg_event("oom_test/cg3/cg5", "oom_kill"), 1, "cg5 memory.events oom_kill");
 out:
 	bpf_link__destroy(l_kill);
 	bpf_link__destroy(l_decl);

@@ -21,7 +21,6 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "testlib.h"
@@ -149,14 +148,6 @@ static bool expect_hog_killed(int *hog, int ms, const char *what)
 		     "%s: expected SIGKILL, got status 0x%x", what, status);
 }
 
-static unsigned long long cg_events(const char *cg, const char *key)
-{
-	unsigned long long v = ~0ULL;
-
-	tl_cg_read_key(cg, "memory.events", key, &v);
-	return v;
-}
-
 /* ---- upstream's scenario ----------------------------------------------- */
 
 /* upstream's hog: 500 MiB, set, then sleep; waits for the go byte first */
@@ -247,7 +238,7 @@ static void test_psi_upstream_scenario(void)
 		snprintf(kmsg, sizeof(kmsg), "/proc/%d/stack", hog);
 		show(kmsg);
 	}
-	CHECK_EQ(cg_events("psi_test/cg2", "oom_kill"), 1, "cg2 memory.events oom_kill");
+	CHECK_EQ(tl_cg_event("psi_test/cg2", "oom_kill"), 1, "cg2 memory.events oom_kill");
 	CHECK_EQ(skel->bss->offline_cgroup_id, cg1, "offline callback's cgroup id (cg1)");
 	CHECK_EQ(skel->bss->online_cgroup_id, new_cg, "online callback's cgroup id (/psi_test_new)");
 	CHECK_EQ(skel->data->online_trigger_ret, 0, "trigger created in the online callback");

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -405,4 +406,32 @@ out:
 	btf__free(mod);
 	btf__free(vm);
 	return ret;
+}
+
+unsigned long long tl_cg_event(const char *cg, const char *key)
+{
+	unsigned long long v = ~0ULL;
+
+	tl_cg_read_key(cg, "memory.events", key, &v);
+	return v;
+}
+
+double tl_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int tl_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void tl_sort_doubles(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), tl_cmp_double);
 }

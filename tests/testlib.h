@@ -73,6 +73,8 @@ unsigned long long tl_cg_id(const char *cg);	/* cgroup id (inode) */
 /* Value of "key value" line @key in @file; -ENOENT if absent. */
 int tl_cg_read_key(const char *cg, const char *file, const char *key,
 		   unsigned long long *val);
+/* Counter @key of @cg's memory.events; ~0ULL if it cannot be read. */
+unsigned long long tl_cg_event(const char *cg, const char *key);
 /* A single-number file such as memory.current. */
 int tl_cg_read_u64(const char *cg, const char *file, unsigned long long *val);
 
@@ -109,6 +111,10 @@ int tl_load_prog_alone(const void *elf, size_t sz, const char *prog, char *log, 
  */
 int tl_kfunc_param_is_private(const char *kfunc, unsigned int param, const char *what,
 			      char *why, size_t len);
+
+/* For the benchmarks: CLOCK_MONOTONIC in seconds; sort @n doubles ascending. */
+double tl_now(void);
+void tl_sort_doubles(double *v, size_t n);
 
 /* Quiet libbpf unless BPF_OOM_TEST_VERBOSE is set. */
 void tl_libbpf_quiet(void);
