@@ -42,6 +42,7 @@ void bpf_oom_ops_unregister(struct proc_dir_entry *procdir);
 bool bpf_oom_handle(struct oom_control *oc);
 struct bpf_oom_run *bpf_oom_run_of(struct oom_control *oc);
 void bpf_oom_cgroup_rmdir(u64 cgroup_id);
+int bpf_oom_attach_check(const char *what);
 void bpf_oom_btf_learn_id_delta(const struct bpf_prog *prog, u32 static_id);
 bool bpf_oom_prog_is_ops(const struct bpf_prog *prog, u32 static_id);
 bool bpf_oom_prog_is_oom_ops(const struct bpf_prog *prog);
@@ -66,6 +67,11 @@ void bpf_oom_shim_exit(void);
 void bpf_oom_kill_process_call(struct oom_control *oc, const char *message);
 struct mutex *bpf_oom_lock(void);
 bool bpf_oom_out_of_memory_call(struct oom_control *oc);
+
+/* oom_victims.c: no second kill while an earlier victim's memory is on its way out */
+int bpf_oom_victims_init(struct proc_dir_entry *procdir);
+void bpf_oom_victims_exit(struct proc_dir_entry *procdir);
+bool bpf_oom_victim_pending(struct oom_control *oc);
 
 /* cgroup_events.c: cgroup creation and removal, for the cgroup handlers */
 int bpf_oom_cgroup_events_init(void);

@@ -7,6 +7,7 @@
  * fires); from then on it is called through a static call like every other
  * resolved function (see ksyms.h for why only static calls are IBT-safe).
  */
+#include <linux/kallsyms.h>
 #include <linux/kprobes.h>
 #include <linux/module.h>
 #include <linux/proc_fs.h>
@@ -14,12 +15,7 @@
 
 #include "ksyms.h"
 
-static unsigned long bpf_oom_kallsyms_stub(const char *name)
-{
-	return 0;
-}
-
-DEFINE_STATIC_CALL(bpf_oom_kallsyms_lookup_name, bpf_oom_kallsyms_stub);
+BPF_OOM_DEFINE_KSYM_CALL(bpf_oom_kallsyms_lookup_name, kallsyms_lookup_name);
 
 /* The tables resolved so far, for /proc/bpf_oom/ksyms. */
 static struct {

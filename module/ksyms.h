@@ -36,7 +36,20 @@ struct bpf_oom_ksym {
 #define BPF_OOM_KSYM_DATA(sym, ptr) \
 	{ .name = __stringify(sym), .data = (void **)&(ptr) }
 
-/* A function, called through static call @call (DEFINE_STATIC_CALL). */
+/*
+ * The static call @call for the kernel function @sym, typed by the kernel's
+ * own declaration of @sym (its header): every static_call(@call)(...) is
+ * checked against it at build time, so a kernel that changes the prototype
+ * fails the build instead of being called wrongly. No reference to @sym is
+ * emitted (typeof). Until bpf_oom_ksyms_resolve() sets it, the trampoline
+ * returns at once; module init fails before any use if @sym is missing.
+ * For a static kernel function (no header), define a stub with the
+ * prototype copied from its source and DEFINE_STATIC_CALL() instead, and
+ * add it to scripts/kernel-features.sh's BTF check.
+ */
+#define BPF_OOM_DEFINE_KSYM_CALL(call, sym) DEFINE_STATIC_CALL_NULL(call, sym)
+
+/* A function, called through static call @call. */
 #define BPF_OOM_KSYM_CALL(sym, call) \
 	{ .name = __stringify(sym), .key = &STATIC_CALL_KEY(call), \
 	  .tramp = STATIC_CALL_TRAMP_ADDR(call) }

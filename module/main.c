@@ -3,7 +3,8 @@
  * bpf-oom: the "mm: BPF OOM" API of upstream Linux (v2) for stock kernels.
  *
  * This file only sequences initialisation and teardown; each part lives in
- * a file of its own (see bpf_oom.h). Exit is the exact reverse of init.
+ * a file of its own (see bpf_oom.h). Exit is the reverse of init, but for the
+ * cgroup probes, which stop first (see bpf_oom_exit()).
  */
 #include <linux/init.h>
 #include <linux/module.h>
@@ -37,11 +38,34 @@ static int bpf_oom_check_required_ksym(void)
 	return bpf_oom_ksyms_resolve(&required_ksym, 1);
 }
 
+/*
+ * A kernel with BPF OOM built in already runs policies inside
+ * out_of_memory(): two hooks must never both decide, so refuse to load.
+ * The names are upstream's kfunc and the hook's entry point.
+ */
+static int bpf_oom_check_not_native(void)
+{
+	static const char *const native[] = { "bpf_oom_kill_process", "bpf_handle_oom" };
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(native); i++) {
+		if (bpf_oom_ksym_in_vmlinux(native[i])) {
+			pr_err("this kernel has BPF OOM built in (it defines %s): use it instead of bpf-oom, which refuses to load (-EEXIST)\n",
+			       native[i]);
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
 static int __init bpf_oom_init(void)
 {
 	int err;
 
 	err = bpf_oom_ksyms_init();
+	if (err)
+		return err;
+	err = bpf_oom_check_not_native();
 	if (err)
 		return err;
 	err = bpf_oom_check_required_ksym();
@@ -62,9 +86,12 @@ static int __init bpf_oom_init(void)
 	err = bpf_oom_ksyms_proc_init(bpf_oom_procdir);
 	if (err)
 		goto err_procdir;
-	err = bpf_oom_cgroup_events_init();
+	err = bpf_oom_victims_init(bpf_oom_procdir);
 	if (err)
 		goto err_procdir;
+	err = bpf_oom_cgroup_events_init();
+	if (err)
+		goto err_victims;
 	err = bpf_oom_shim_init();
 	if (err)
 		goto err_cgroup_events;
@@ -80,11 +107,16 @@ static int __init bpf_oom_init(void)
 	return 0;
 
 err_oom_ops:
+	bpf_oom_cgroup_events_exit();
 	bpf_oom_ops_unregister(bpf_oom_procdir);
+	bpf_oom_shim_exit();
+	goto err_victims;
 err_shim:
 	bpf_oom_shim_exit();
 err_cgroup_events:
 	bpf_oom_cgroup_events_exit();
+err_victims:
+	bpf_oom_victims_exit(bpf_oom_procdir);
 err_procdir:
 	proc_remove(bpf_oom_procdir);
 	return err;
@@ -94,12 +126,15 @@ static void __exit bpf_oom_exit(void)
 {
 	/*
 	 * Nothing is attached (each struct_ops map holds a module
-	 * reference): the cgroup probes still running find nothing to do.
+	 * reference). The cgroup probes go first: they queue work on the
+	 * workqueues the ops' unregistration destroys. The victim records
+	 * go last: the shim consults them until it is unhooked.
 	 */
+	bpf_oom_cgroup_events_exit();
 	bpf_psi_ops_unregister(bpf_oom_procdir);
 	bpf_oom_ops_unregister(bpf_oom_procdir);
 	bpf_oom_shim_exit();
-	bpf_oom_cgroup_events_exit();
+	bpf_oom_victims_exit(bpf_oom_procdir);
 	proc_remove(bpf_oom_procdir);
 	pr_info("unloaded\n");
 }

@@ -43,6 +43,11 @@ static struct mem_cgroup **ksym_root_mem_cgroup;
  */
 static u8 *ksym_memcg_events_index;
 
+/*
+ * unsigned long memcg_events(struct mem_cgroup *memcg, int event), from
+ * mm/memcontrol-v1.h, which the headers package lacks: a copied prototype,
+ * checked against the kernel's BTF by scripts/kernel-features.sh.
+ */
 static unsigned long bpf_oom_memcg_events_stub(struct mem_cgroup *memcg, int event)
 {
 	return (unsigned long)-1;
@@ -55,6 +60,7 @@ DEFINE_STATIC_CALL(bpf_oom_memcg_events, bpf_oom_memcg_events_stub);
 /* Same for memcg_page_state(): mem_cgroup_stats_index[] (7.0: memcg_stat_item_valid()). */
 static u8 *ksym_memcg_stats_index;
 
+/* unsigned long memcg_page_state_output(struct mem_cgroup *memcg, int item): as above */
 static unsigned long bpf_oom_memcg_page_state_output_stub(struct mem_cgroup *memcg, int item)
 {
 	return (unsigned long)-1;
@@ -64,11 +70,7 @@ DEFINE_STATIC_CALL(bpf_oom_memcg_page_state_output, bpf_oom_memcg_page_state_out
 #endif
 
 #if !BPF_OOM_KERNEL_HAS_bpf_mem_cgroup_flush_stats
-static void bpf_oom_mem_cgroup_flush_stats_stub(struct mem_cgroup *memcg)
-{
-}
-
-DEFINE_STATIC_CALL(bpf_oom_mem_cgroup_flush_stats, bpf_oom_mem_cgroup_flush_stats_stub);
+BPF_OOM_DEFINE_KSYM_CALL(bpf_oom_mem_cgroup_flush_stats, mem_cgroup_flush_stats);
 #endif
 
 static const struct bpf_oom_ksym memcg_ksyms[] = {

@@ -18,9 +18,10 @@
 #include <linux/mmzone.h>
 #include <linux/module.h>
 #include <linux/oom.h>
-#include <linux/uaccess.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/uaccess.h>
 
 #include "compat.h"
 #include "ksyms.h"
@@ -28,12 +29,7 @@
 #include <bpf_oom/kfuncs.h>
 #include <bpf_oom/oom.h>
 
-static struct task_struct *bpf_oom_find_lock_task_mm_stub(struct task_struct *p)
-{
-	return NULL;
-}
-
-DEFINE_STATIC_CALL(bpf_oom_find_lock_task_mm, bpf_oom_find_lock_task_mm_stub);
+BPF_OOM_DEFINE_KSYM_CALL(bpf_oom_find_lock_task_mm, find_lock_task_mm);
 
 static const struct bpf_oom_ksym oom_kfunc_ksyms[] = {
 	BPF_OOM_KSYM_CALL(find_lock_task_mm, bpf_oom_find_lock_task_mm),
@@ -74,6 +70,26 @@ static void bpf_oom_copy_text(char *dst, const char *src, size_t size)
 	dst[i] = '\0';
 }
 
+/*
+ * Is @task inside the OOM's domain: for a memcg OOM, in @oc->memcg's
+ * subtree (what mem_cgroup_scan_tasks() walks)? Killing outside frees
+ * nothing where memory is short: the charge would fail again and take
+ * another task with it.
+ */
+static bool bpf_oom_task_in_domain(struct oom_control *oc, struct task_struct *task)
+{
+	struct mem_cgroup *memcg;
+	bool in;
+
+	if (!oc->memcg)
+		return true;
+	rcu_read_lock();
+	memcg = mem_cgroup_from_task(task);
+	in = memcg && mem_cgroup_is_descendant(memcg, oc->memcg);
+	rcu_read_unlock();
+	return in;
+}
+
 __bpf_kfunc_start_defs();
 
 /**
@@ -87,13 +103,21 @@ __bpf_kfunc_start_defs();
  * with the policy's name just before it, the memcg and global OOM-kill
  * counters, the OOM reaper, memory.oom.group. An already exiting task is
  * only given access to reserves and reaped, as the kernel does. On success
- * the OOM counts as having freed memory, so a non-zero return of the handler
- * ends the chain.
+ * the OOM counts as having freed memory and the chain ends with this
+ * handler, whatever it returns (upstream: only if it returns non-zero).
  *
- * Return: 0; -EPERM for init or a kernel thread; -EINVAL if @oc is not the
- * OOM being handled, or @task is going away: exited (a zombie) or already
- * reaped, so killing it frees nothing (the OOM then falls through to the
- * next handler or the kernel's OOM killer).
+ * Unlike upstream v2, a policy can only kill what the kernel's OOM killer
+ * could: a task inside the OOM's domain (for a memcg OOM, in oc->memcg's
+ * subtree) whose oom_score_adj is not -1000 (OOM_SCORE_ADJ_MIN, which the
+ * kernel promises never to OOM-kill).
+ *
+ * Return: 0; -EPERM for init, a kernel thread, a task outside the OOM's
+ * memory cgroup, or one with oom_score_adj -1000 (nothing is killed and the
+ * OOM is not handled); -EINVAL if @oc is not the OOM being handled, or
+ * killing @task frees nothing: it exited (a zombie), was already reaped, is
+ * already an OOM victim, or is a vfork child sharing its parent's memory
+ * (the OOM then falls through to the next handler or the kernel's OOM
+ * killer).
  *
  * Safety: bpf_oom_ops handle_out_of_memory programs only (filter), which run
  * under oom_lock; may sleep (KF_SLEEPABLE); @oc and @task trusted.
@@ -108,7 +132,16 @@ __bpf_kfunc int bpf_oom_kill_process(struct oom_control *oc, struct task_struct 
 	/* oom_unkillable_task() of mm/oom_kill.c */
 	if (is_global_init(task) || (task->flags & PF_KTHREAD))
 		return -EPERM;
-	if (!bpf_oom_task_can_free(task))
+	if (!bpf_oom_task_in_domain(oc, task))
+		return -EPERM;
+	/* oom_badness() of mm/oom_kill.c: never -1000; a vfork child frees nothing */
+	if (READ_ONCE(task->signal->oom_score_adj) == OOM_SCORE_ADJ_MIN)
+		return -EPERM;
+	/*
+	 * Killing an OOM victim again frees nothing new; a policy runs only
+	 * once the victims of its domain are done (oom_victims.c).
+	 */
+	if (in_vfork(task) || tsk_is_oom_victim(task) || !bpf_oom_task_can_free(task))
 		return -EINVAL;
 	/* oom_kill_process() drops this reference */
 	task = tryget_task_struct(task);

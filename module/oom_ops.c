@@ -11,8 +11,13 @@
  *
  * The chain (bpf_oom_handle()) runs from the out_of_memory() shim with
  * oom_lock held: for a memcg OOM from the OOM'ing memcg up to the root, then
- * the system-wide ops; it stops at the first handler that returns non-zero
- * and has freed memory through bpf_oom_kill_process().
+ * the system-wide ops; it stops at the first handler that has freed memory
+ * through bpf_oom_kill_process() (upstream: that also returned non-zero).
+ *
+ * Attaching needs CAP_SYS_ADMIN in the initial user namespace
+ * (bpf_oom_attach_check()): the BPF syscall alone only asks for CAP_BPF
+ * and CAP_PERFMON, which a BPF token can delegate to a user namespace, and
+ * an OOM policy decides which processes of the whole host die.
  *
  * Lifetimes: handlers run inside bpf_oom_srcu; detaching removes the
  * attachment and waits for that SRCU before the struct_ops map (and its
@@ -21,12 +26,15 @@
 #include <linux/bpf.h>
 #include <linux/btf.h>
 #include <linux/btf_ids.h>
+#include <linux/capability.h>
 #include <linux/cgroup.h>
+#include <linux/compat.h>
 #include <linux/jump_label.h>
 #include <linux/memcontrol.h>
 #include <linux/module.h>
 #include <linux/oom.h>
 #include <linux/proc_fs.h>
+#include <linux/sched/task_stack.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/srcu.h>
@@ -34,6 +42,8 @@
 #include <linux/uaccess.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
+#include <asm/syscall.h>
+#include <asm/unistd.h>
 
 #include "compat.h"
 #include "bpf_oom.h"
@@ -133,7 +143,16 @@ static bool bpf_oom_run_policy(struct bpf_oom_policy *policy, struct oom_control
 	WRITE_ONCE(bpf_oom_current, NULL);
 
 	atomic_long_inc(&policy->invoked);
-	if (ret && run.memory_freed) {
+	/*
+	 * Upstream v2 ends the chain only if the handler also returned
+	 * non-zero. bpf-oom ends it at any kill: a handler that killed and
+	 * returned 0 would otherwise let the next policy, then the kernel,
+	 * kill again for the same OOM.
+	 */
+	if (run.memory_freed) {
+		if (!ret)
+			pr_warn_ratelimited("oom_policy=%s killed but returned 0: the OOM counts as handled all the same\n",
+					    policy->ops->name);
 		atomic_long_inc(&policy->handled);
 		return true;
 	}
@@ -145,7 +164,8 @@ static bool bpf_oom_run_policy(struct bpf_oom_policy *policy, struct oom_control
  * @oc: the OOM, as out_of_memory() received it (constraint computed)
  *
  * Context: process context, oom_lock held; may sleep.
- * Return: true if a policy resolved it (returned non-zero and freed memory).
+ * Return: true if a policy killed (bpf_oom_kill_process() succeeded); the
+ * chain stops there.
  */
 bool bpf_oom_handle(struct oom_control *oc)
 {
@@ -155,7 +175,15 @@ bool bpf_oom_handle(struct oom_control *oc)
 	int ran = 0, idx;
 
 	idx = srcu_read_lock(&bpf_oom_srcu);
-	for (memcg = oc->memcg; memcg; memcg = parent_mem_cgroup(memcg)) {
+	/*
+	 * Attachments are keyed by cgroup v2 ids; a memcg of a cgroup v1
+	 * hierarchy has its own numbering, which may collide with them: its
+	 * OOMs only see the system-wide policy.
+	 */
+	memcg = oc->memcg;
+	if (memcg && memcg->css.cgroup->root != &cgrp_dfl_root)
+		memcg = NULL;
+	for (; memcg; memcg = parent_mem_cgroup(memcg)) {
 		policy = xa_load(&bpf_oom_cgroup_policies, cgroup_id(memcg->css.cgroup));
 		if (!policy)
 			continue;
@@ -256,13 +284,83 @@ out:
 	return err;
 }
 
+/*
+ * Did the bpf() call that is attaching us ask for a target? Upstream
+ * attaches a policy to a cgroup through BPF_LINK_CREATE with the cgroup's
+ * fd in target_fd (and a flag); stock kernels accept and drop both for
+ * struct_ops, so the policy would silently end up system-wide. reg() runs
+ * inside that bpf() call: read its attribute back from the caller.
+ */
+static bool bpf_oom_link_create_has_target(void)
+{
+	struct pt_regs *regs = task_pt_regs(current);
+	struct {
+		u32 map_fd;
+		u32 target_fd;
+		u32 attach_type;
+		u32 flags;
+	} lc;
+	unsigned long args[6];
+
+	if (in_compat_syscall() || syscall_get_nr(current, regs) != __NR_bpf)
+		return false;
+	syscall_get_arguments(current, regs, args);
+	if (args[0] != BPF_LINK_CREATE || args[2] < sizeof(lc))
+		return false;
+	if (copy_from_user(&lc, (const void __user *)args[1], sizeof(lc)))
+		return false;
+	return lc.target_fd || lc.flags;
+}
+
+/**
+ * bpf_oom_attach_check() - may the calling task attach a bpf-oom struct_ops?
+ * @what: the struct_ops' name, for the log
+ *
+ * Context: a struct_ops reg(), in the attaching task's bpf() call.
+ * Return: 0; -EPERM without CAP_SYS_ADMIN in the initial user namespace;
+ * -EOPNOTSUPP for a BPF_LINK_CREATE with a target (upstream's cgroup
+ * attach), which stock kernels would silently make system-wide.
+ */
+int bpf_oom_attach_check(const char *what)
+{
+	if (!capable(CAP_SYS_ADMIN)) {
+		pr_err_ratelimited("attach %s: CAP_SYS_ADMIN in the initial user namespace is required (-EPERM)\n",
+				   what);
+		return -EPERM;
+	}
+	if (bpf_oom_link_create_has_target()) {
+		pr_err("attach %s: BPF_LINK_CREATE with a target (a cgroup fd?) is not supported on this kernel, which would attach system-wide: set the ops' cgroup_id instead (-EOPNOTSUPP)\n",
+		       what);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 static void bpf_oom_offline_workfn(struct work_struct *work);
+
+/*
+ * Free a policy no list or slot holds any more: once no rmdir probe can
+ * still queue its offline work (RCU), that work is not running, and no OOM
+ * handler still runs its ops (SRCU). Also for a failed attach: a policy
+ * briefly published in the xarray may have been seen by both.
+ */
+static void bpf_oom_policy_free(struct bpf_oom_policy *policy)
+{
+	synchronize_rcu();
+	cancel_work_sync(&policy->offline_work);
+	synchronize_srcu(&bpf_oom_srcu);
+	kfree(policy);
+}
 
 static int bpf_oom_ops_reg(void *kdata, struct bpf_link *link)
 {
 	struct bpf_oom_ops *ops = kdata;
 	struct bpf_oom_policy *policy;
-	int err = 0;
+	int err;
+
+	err = bpf_oom_attach_check("bpf_oom_ops");
+	if (err)
+		return err;
 
 	policy = kzalloc(sizeof(*policy), GFP_KERNEL);
 	if (!policy)
@@ -289,7 +387,7 @@ static int bpf_oom_ops_reg(void *kdata, struct bpf_link *link)
 	mutex_unlock(&bpf_oom_attach_lock);
 
 	if (err) {
-		kfree(policy);
+		bpf_oom_policy_free(policy);
 		return err;
 	}
 	if (policy->cgroup_id)
@@ -311,19 +409,16 @@ static void bpf_oom_ops_unreg(void *kdata, struct bpf_link *link)
 	mutex_unlock(&bpf_oom_attach_lock);
 
 	if (policy) {
-		/* No rmdir probe can queue the offline work any more... */
-		synchronize_rcu();
-		cancel_work_sync(&policy->offline_work);
+		/* waits until no OOM handler runs the ops any more */
+		bpf_oom_policy_free(policy);
+		pr_info("policy %s detached\n", ops->name);
+		return;
 	}
 	/*
-	 * ...and no OOM handler still runs the ops (also when the offline
-	 * work detached it first): the map and its programs may go.
+	 * The offline work detached it first (and frees it): still, no OOM
+	 * handler may run the ops once the map and its programs go.
 	 */
 	synchronize_srcu(&bpf_oom_srcu);
-	if (policy) {
-		pr_info("policy %s detached\n", ops->name);
-		kfree(policy);
-	}
 }
 
 /* ---- cgroup offline --------------------------------------------------- */
@@ -559,7 +654,7 @@ int bpf_oom_ops_register(struct proc_dir_entry *procdir)
 	bpf_oom_wq = alloc_workqueue("bpf_oom", WQ_UNBOUND, 0);
 	if (!bpf_oom_wq)
 		return -ENOMEM;
-	if (!proc_create_single("policies", 0444, procdir, bpf_oom_policies_show)) {
+	if (!proc_create_single("policies", 0400, procdir, bpf_oom_policies_show)) {
 		destroy_workqueue(bpf_oom_wq);
 		return -ENOMEM;
 	}

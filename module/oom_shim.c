@@ -13,7 +13,10 @@
  *      would return early (OOM killer disabled, current already exiting,
  *      a GFP_NOFS global OOM, panic_on_oom, oom_kill_allocating_task) the
  *      kernel's own function does it;
- *   2. runs the policy chain (bpf_oom_handle()) with oc->constraint,
+ *   2. holds off a second kill while an earlier victim in the OOM's domain
+ *      is still freeing its memory (bpf_oom_victim_pending(),
+ *      oom_victims.c: the kernel's own guard loses sight of victims), then
+ *      runs the policy chain (bpf_oom_handle()) with oc->constraint,
  *      totalpages and nodemask computed as the kernel would;
  *   3. if no policy freed memory, calls the real out_of_memory(), which
  *      does everything again, stock: the kernel OOM killer is the
@@ -74,13 +77,15 @@ static struct static_key_false *ksym_cpusets_enabled_key;
 static struct mutex *ksym_oom_lock;
 static unsigned long ksym_out_of_memory;
 
-static bool bpf_oom_out_of_memory_stub(struct oom_control *oc)
-{
-	return false;
-}
+/*
+ * Functions a kernel header declares get static calls typed by that
+ * declaration (ksyms.h); the two static ones of mm/oom_kill.c get stubs
+ * copied from it, which scripts/kernel-features.sh checks against the
+ * target kernel's BTF.
+ */
+BPF_OOM_DEFINE_KSYM_CALL(bpf_oom_out_of_memory, out_of_memory);
 
-DEFINE_STATIC_CALL(bpf_oom_out_of_memory, bpf_oom_out_of_memory_stub);
-
+/* static bool task_will_free_mem(struct task_struct *task) */
 static bool bpf_oom_task_will_free_mem_stub(struct task_struct *task)
 {
 	return false;
@@ -88,30 +93,11 @@ static bool bpf_oom_task_will_free_mem_stub(struct task_struct *task)
 
 DEFINE_STATIC_CALL(bpf_oom_task_will_free_mem, bpf_oom_task_will_free_mem_stub);
 
-static unsigned long bpf_oom_mem_cgroup_get_max_stub(struct mem_cgroup *memcg)
-{
-	return 0;
-}
+BPF_OOM_DEFINE_KSYM_CALL(bpf_oom_mem_cgroup_get_max, mem_cgroup_get_max);
+BPF_OOM_DEFINE_KSYM_CALL(bpf_oom_next_zones_zonelist, __next_zones_zonelist);
+BPF_OOM_DEFINE_KSYM_CALL(bpf_oom_cpuset_node_allowed, BPF_OOM_CPUSET_NODE_ALLOWED);
 
-DEFINE_STATIC_CALL(bpf_oom_mem_cgroup_get_max, bpf_oom_mem_cgroup_get_max_stub);
-
-/* 6.12 declares @nodes non-const, 7.x const: the same ABI either way. */
-static struct zoneref *bpf_oom_next_zones_zonelist_stub(struct zoneref *z,
-							 enum zone_type highest_zoneidx,
-							 const nodemask_t *nodes)
-{
-	return NULL;
-}
-
-DEFINE_STATIC_CALL(bpf_oom_next_zones_zonelist, bpf_oom_next_zones_zonelist_stub);
-
-static bool bpf_oom_cpuset_node_allowed_stub(int node, gfp_t gfp_mask)
-{
-	return true;
-}
-
-DEFINE_STATIC_CALL(bpf_oom_cpuset_node_allowed, bpf_oom_cpuset_node_allowed_stub);
-
+/* static void oom_kill_process(struct oom_control *oc, const char *message) */
 static void bpf_oom_oom_kill_process_stub(struct oom_control *oc, const char *message)
 {
 }
@@ -149,19 +135,6 @@ void bpf_oom_kill_process_call(struct oom_control *oc, const char *message)
 struct mutex *bpf_oom_lock(void)
 {
 	return ksym_oom_lock;
-}
-
-/**
- * bpf_oom_out_of_memory_call() - the kernel's out_of_memory(), policies included
- * @oc: the OOM
- *
- * Context: oom_lock held; may sleep. The call goes through the ftrace hook
- * like any other: with policies attached, the shim runs them first.
- * Return: what out_of_memory() returns (true if memory was or will be freed).
- */
-bool bpf_oom_out_of_memory_call(struct oom_control *oc)
-{
-	return static_call(bpf_oom_out_of_memory)(oc);
 }
 
 /* ---- the preamble of out_of_memory() ---------------------------------- */
@@ -295,6 +268,11 @@ static bool bpf_oom_shim_out_of_memory(struct oom_control *oc)
 			ret = true;
 			goto out;
 		case BPF_OOM_RUN_POLICIES:
+			/* select_bad_process()'s abort, made reliable */
+			if (bpf_oom_victim_pending(oc)) {
+				ret = true;
+				goto out;
+			}
 			if (bpf_oom_handle(oc)) {
 				ret = true;
 				goto out;
@@ -310,6 +288,24 @@ static bool bpf_oom_shim_out_of_memory(struct oom_control *oc)
 out:
 	srcu_read_unlock(&bpf_oom_shim_srcu, idx);
 	return ret;
+}
+
+/**
+ * bpf_oom_out_of_memory_call() - out_of_memory() as bpf-oom runs it
+ * @oc: the OOM
+ *
+ * The shim's path whether or not an OOM policy is attached: an earlier
+ * victim still freeing memory in @oc's domain holds off a new kill, then
+ * the attached policies (if any), then the kernel's out_of_memory(). For
+ * bpf_out_of_memory(): a PSI policy declaring OOMs each window must not kill
+ * again while the last victim is on its way out.
+ *
+ * Context: oom_lock held; may sleep.
+ * Return: what out_of_memory() returns (true if memory was or will be freed).
+ */
+bool bpf_oom_out_of_memory_call(struct oom_control *oc)
+{
+	return bpf_oom_shim_out_of_memory(oc);
 }
 
 static void notrace bpf_oom_ftrace_handler(unsigned long ip, unsigned long parent_ip,

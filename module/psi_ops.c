@@ -22,12 +22,16 @@
  *  - psi_trigger_destroy() unhooks and frees it.
  *
  * psi_trigger_create() takes the privilege from file->f_cred: that is the
- * only member of @file it reads (checked in 6.12.107 and 7.3.4, where
- * psi_trigger_poll(), which we never call, is the only other user). We pass
- * a zeroed struct file carrying the credentials of the task that calls
- * bpf_psi_create_trigger(), which is what upstream checks
- * (capable(CAP_SYS_RESOURCE) of current): the attaching task in init, a
- * kernel worker (privileged) in the other handlers.
+ * only member of @file it reads (checked in 6.12.107, 6.12.117 and 7.3.4,
+ * where psi_trigger_poll(), which we never call, is the only other user),
+ * and it tests the raw CAP_SYS_RESOURCE bit of cap_effective, which a task
+ * in a user namespace may hold without any privilege over the host. So
+ * bpf-oom decides once, at attach: capable(CAP_SYS_RESOURCE) of the
+ * attaching task (the initial user namespace, LSMs asked), and gives every
+ * trigger of that attachment, whichever context creates it (init in the
+ * attaching task, the other handlers in kernel workers), a copy of the
+ * attacher's credentials with exactly that bit set or cleared
+ * (bpf_psi->cred), passed in a zeroed struct file.
  *
  * IBT: psi_trigger_create(), psi_trigger_destroy() and (7.x)
  * psi_trigger_create_rtpoll_worker() are not exported and are called
@@ -48,7 +52,9 @@
 #include <linux/bpf.h>
 #include <linux/btf.h>
 #include <linux/btf_ids.h>
+#include <linux/capability.h>
 #include <linux/cgroup.h>
+#include <linux/cred.h>
 #include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/llist.h>
@@ -77,6 +83,7 @@
  * @offline_work: destroys the triggers of removed cgroups
  * @since: attach time (CLOCK_REALTIME seconds)
  * @id: attachment number, for /proc/bpf_oom/psi
+ * @cred: what psi_trigger_create() checks for its triggers (see the top)
  */
 struct bpf_psi {
 	struct bpf_psi_ops *ops;
@@ -87,6 +94,7 @@ struct bpf_psi {
 	struct work_struct offline_work;
 	time64_t since;
 	u32 id;
+	const struct cred *cred;
 };
 
 /**
@@ -151,29 +159,11 @@ BTF_ID_LIST_SINGLE(bpf_psi_ops_btf_ids, struct, bpf_psi_ops)
 
 static struct psi_group *ksym_psi_system;
 
-static struct psi_trigger *bpf_psi_trigger_create_stub(struct psi_group *group, char *buf,
-							enum psi_res res, struct file *file,
-							struct kernfs_open_file *of
-							BPF_OOM_PSI_CREATE_EXTRA_PARAM)
-{
-	return ERR_PTR(-ENOSYS);
-}
-
-DEFINE_STATIC_CALL(bpf_psi_trigger_create, bpf_psi_trigger_create_stub);
-
-static void bpf_psi_trigger_destroy_stub(struct psi_trigger *t)
-{
-}
-
-DEFINE_STATIC_CALL(bpf_psi_trigger_destroy, bpf_psi_trigger_destroy_stub);
-
+/* Typed by <linux/psi.h>: a prototype change fails the build. */
+BPF_OOM_DEFINE_KSYM_CALL(bpf_psi_trigger_create, psi_trigger_create);
+BPF_OOM_DEFINE_KSYM_CALL(bpf_psi_trigger_destroy, psi_trigger_destroy);
 #ifdef BPF_OOM_PSI_RTPOLL_WORKER
-static int bpf_psi_create_rtpoll_worker_stub(struct psi_group *group)
-{
-	return -ENOSYS;
-}
-
-DEFINE_STATIC_CALL(bpf_psi_create_rtpoll_worker, bpf_psi_create_rtpoll_worker_stub);
+BPF_OOM_DEFINE_KSYM_CALL(bpf_psi_create_rtpoll_worker, psi_trigger_create_rtpoll_worker);
 #endif
 
 static const struct bpf_oom_ksym psi_ksyms[] = {
@@ -299,13 +289,14 @@ __bpf_kfunc_start_defs();
  * The trigger is the kernel's own (psi_trigger_create()), as if the
  * calling task had written "some|full <threshold_us> <window_us>" to the
  * cgroup's (or /proc/pressure's) pressure file: same accounting, at most
- * one event per window, RT polling only if that task has CAP_SYS_RESOURCE.
+ * one event per window, RT polling only if the task that attached the ops
+ * had CAP_SYS_RESOURCE (capable(), in the initial user namespace).
  * Each event runs the ops' handle_psi_event on the bpf_psi workqueue. The
  * trigger lives until the ops is detached or its cgroup is removed.
  *
  * Return: 0; -EINVAL for an unknown resource, "some" for PSI_IRQ, a window
- * of 0 or above 10 s, a window not a multiple of 2 s when the calling
- * task lacks CAP_SYS_RESOURCE, or a threshold of 0 or above the window;
+ * of 0 or above 10 s, a window not a multiple of 2 s when the attaching
+ * task lacked CAP_SYS_RESOURCE, or a threshold of 0 or above the window;
  * -ENOENT if there is no such cgroup (or it is being removed);
  * -EOPNOTSUPP if PSI is disabled (psi=0, cgroup_disable=pressure);
  * -ENODEV if the ops is being detached; -ENOMEM.
@@ -339,7 +330,7 @@ __bpf_kfunc int bpf_psi_create_trigger(struct bpf_psi *bpf_psi, u64 cgroup_id, u
 	}
 	/* The kernel checks every limit; the text is exactly its input. */
 	snprintf(buf, sizeof(buf), "%s %u %u", full ? "full" : "some", threshold_us, window_us);
-	file->f_cred = current_cred();
+	file->f_cred = bpf_psi->cred;
 	t = bpf_psi_kernel_trigger_create(group, buf, res, file);
 	kfree(file);
 	file = NULL;
@@ -577,15 +568,69 @@ static void bpf_psi_destroy_triggers(struct bpf_psi *bpf_psi)
 	}
 }
 
+/* The attacher's credentials, CAP_SYS_RESOURCE as capable() says. */
+static const struct cred *bpf_psi_trigger_cred(void)
+{
+	bool privileged = capable(CAP_SYS_RESOURCE);
+	struct cred *cred = prepare_creds();
+
+	if (!cred)
+		return NULL;
+	if (privileged)
+		cap_raise(cred->cap_effective, CAP_SYS_RESOURCE);
+	else
+		cap_lower(cred->cap_effective, CAP_SYS_RESOURCE);
+	return cred;
+}
+
+static void bpf_psi_free(struct bpf_psi *bpf_psi)
+{
+	if (bpf_psi->cred)
+		put_cred(bpf_psi->cred);
+	kfree(bpf_psi);
+}
+
+/*
+ * A cgroup removed while init ran, after its trigger's own CSS_ONLINE test
+ * but before the ops was on bpf_psi_list, was missed by the rmdir probe:
+ * look again now that it is listed (pairs with the barrier in
+ * bpf_psi_cgroup_rmdir(): CSS_ONLINE is cleared before the probe runs).
+ */
+static void bpf_psi_recheck_offline(struct bpf_psi *bpf_psi)
+{
+	struct bpf_psi_trigger *trig;
+	bool offline = false;
+
+	smp_mb();
+	mutex_lock(&bpf_psi->lock);
+	list_for_each_entry(trig, &bpf_psi->triggers, node) {
+		if (trig->cgrp && !(READ_ONCE(trig->cgrp->self.flags) & CSS_ONLINE)) {
+			WRITE_ONCE(trig->offline, true);
+			offline = true;
+		}
+	}
+	if (offline)
+		queue_work(bpf_psi_wq, &bpf_psi->offline_work);
+	mutex_unlock(&bpf_psi->lock);
+}
+
 static int bpf_psi_ops_reg(void *kdata, struct bpf_link *link)
 {
 	struct bpf_psi_ops *ops = kdata;
 	struct bpf_psi *bpf_psi;
 	int ret;
 
+	ret = bpf_oom_attach_check("bpf_psi_ops");
+	if (ret)
+		return ret;
 	bpf_psi = kzalloc(sizeof(*bpf_psi), GFP_KERNEL);
 	if (!bpf_psi)
 		return -ENOMEM;
+	bpf_psi->cred = bpf_psi_trigger_cred();
+	if (!bpf_psi->cred) {
+		kfree(bpf_psi);
+		return -ENOMEM;
+	}
 	bpf_psi->ops = ops;
 	bpf_psi->since = ktime_get_real_seconds();
 	bpf_psi->id = atomic_inc_return(&bpf_psi_last_id);
@@ -598,7 +643,7 @@ static int bpf_psi_ops_reg(void *kdata, struct bpf_link *link)
 	mutex_lock(&bpf_psi_list_lock);
 	if (ops->bpf_psi) {
 		mutex_unlock(&bpf_psi_list_lock);
-		kfree(bpf_psi);
+		bpf_psi_free(bpf_psi);
 		return -EBUSY;
 	}
 	ops->bpf_psi = bpf_psi;
@@ -606,8 +651,8 @@ static int bpf_psi_ops_reg(void *kdata, struct bpf_link *link)
 
 	/*
 	 * init runs before the ops is listed: no cgroup event reaches it yet,
-	 * but the rmdir probe cannot see its triggers either, which
-	 * bpf_psi_create_trigger()'s second CSS_ONLINE test covers.
+	 * and the rmdir probe cannot see its triggers either, which
+	 * bpf_psi_recheck_offline() covers once it is listed.
 	 */
 	ret = ops->init(bpf_psi);
 	if (ret) {
@@ -615,7 +660,7 @@ static int bpf_psi_ops_reg(void *kdata, struct bpf_link *link)
 		bpf_psi_destroy_triggers(bpf_psi);
 		cancel_work_sync(&bpf_psi->offline_work);
 		WRITE_ONCE(ops->bpf_psi, NULL);
-		kfree(bpf_psi);
+		bpf_psi_free(bpf_psi);
 		return ret < 0 ? ret : -EINVAL;
 	}
 
@@ -624,6 +669,7 @@ static int bpf_psi_ops_reg(void *kdata, struct bpf_link *link)
 	if (ops->handle_cgroup_online)
 		atomic_inc(&bpf_psi_nr_online);
 	mutex_unlock(&bpf_psi_list_lock);
+	bpf_psi_recheck_offline(bpf_psi);
 	pr_info("bpf_psi_ops %u attached\n", bpf_psi->id);
 	return 0;
 }
@@ -652,7 +698,7 @@ static void bpf_psi_ops_unreg(void *kdata, struct bpf_link *link)
 	cancel_work_sync(&bpf_psi->offline_work);
 	pr_info("bpf_psi_ops %u detached\n", bpf_psi->id);
 	WRITE_ONCE(ops->bpf_psi, NULL);
-	kfree(bpf_psi);
+	bpf_psi_free(bpf_psi);
 }
 
 /* ---- struct_ops plumbing ---------------------------------------------- */

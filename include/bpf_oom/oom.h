@@ -34,7 +34,11 @@ struct bpf_oom_ctx {
  *	the kernel picks a victim. Returns non-zero if it handled the OOM;
  *	that only counts if it also freed memory through a releasing kfunc
  *	(bpf_oom_kill_process()), else the next handler or the kernel's OOM
- *	killer runs.
+ *	killer runs. bpf-oom differs from upstream v2 in two ways: a handler
+ *	that killed ends the chain whatever it returns (no second kill for
+ *	the same OOM), and it is not called at all while an earlier victim
+ *	inside the OOM's domain is still freeing its memory (README, "One
+ *	OOM, one kill").
  * @handle_cgroup_offline: optional, sleepable. The cgroup the ops is
  *	attached to (@cgroup_id) went offline; the attachment is dropped
  *	right after the call.

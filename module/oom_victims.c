@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * oom_victims.c - one OOM, one kill: no second kill while the memory of the
+ * first is still on its way out.
+ *
+ * The stock kernel's only guard against killing twice for one shortage is
+ * in select_bad_process(): oom_evaluate_task() aborts the selection (and
+ * out_of_memory() returns true, "memory is coming") when it meets an OOM
+ * victim whose mm is not yet marked MMF_OOM_SKIP. That guard only works
+ * while the victim is still visible to the scan, and traced on Debian's
+ * kernels (tests/oom_precision.c, BPF_OOM_TRACE=1) it is not, for a while:
+ *
+ *  - 7.x (from upstream a72f73c4dd9b, "cgroup: Don't expose dead tasks in
+ *    cgroup", 6.19): css_task_iter skips a process once PF_EXITING is set
+ *    and signal->live dropped to 0, early in do_exit(), before exit_mm().
+ *    mem_cgroup_scan_tasks() iterates that way, so a memcg OOM loses sight
+ *    of its victim for the whole of exit_mmap(). Seen on 7.3.4: the victim
+ *    (pid 150, 29 MB anon) enters exit_mmap(); 10 ms later the next memcg
+ *    OOM still finds the memcg at its limit, oom_evaluate_task() is called
+ *    for the three other hogs only, and the kernel kills one; the victim's
+ *    tlb_finish_mmu(), which frees and uncharges its pages, comes 42 ms
+ *    after it entered exit_mmap().
+ *  - 6.12 and 7.x: exit_mmap() sets MMF_OOM_SKIP right after
+ *    unmap_vmas(), but the unmapped pages sit in the mmu_gather (up to 10000
+ *    pages per batch chain) until tlb_finish_mmu() after free_pgtables(),
+ *    and only then are they uncharged. An OOM in that window sees the
+ *    victim with MMF_OOM_SKIP and picks another. It is narrow on 6.12; a
+ *    policy that declines first (it sees the victim dying) lengthens each
+ *    OOM call and makes the kernel's selection land in it more often.
+ *
+ * So bpf-oom keeps its own record of victims, independent of what the
+ * task iterator shows: every task the kernel marks as an OOM victim
+ * (mark_oom_victim(), tracepoint oom:mark_victim: kills by policies, by the
+ * kernel's fallback, memory.oom.group members, and the "current is exiting
+ * anyway" shortcuts) is held here, with its mm (mmgrab()) and its memory
+ * cgroup, until its memory is really out:
+ *
+ *  - exited: the mm has no users and exit_mmap() has finished (the maple
+ *    tree is destroyed at its very end, after tlb_finish_mmu() and the VMAs'
+ *    removal: mm/mmap.c of 6.12.117 and 7.3.4); or
+ *  - reaped: MMF_OOM_SKIP is set while the mm still has users, which only
+ *    the OOM reaper (done, or given up after its retries) or
+ *    __oom_kill_process() (mm pinned by init) do - exit_mmap() runs only
+ *    once there are no users; or
+ *  - the bound: victim_wait_ms (default 3000 ms: the kernel's reaper waits
+ *    OOM_REAPER_DELAY = 2 s, then tries MAX_OOM_REAP_RETRIES = 10 times
+ *    100 ms apart, so a stuck victim is normally "reaped" by then; the bound
+ *    only matters when even the reaper cannot conclude).
+ *
+ * While a policy is attached, bpf_oom_victim_pending() runs at the upstream
+ * hook point of every OOM (before the policies and before the kernel's
+ * fallback): if a victim whose memory cgroup lies inside the OOM's domain
+ * (the OOM'ing memcg's subtree; everything for a system-wide OOM) is still
+ * pending, the OOM returns "memory is coming" without killing, exactly
+ * what the stock guard does while it can see the victim. A victim that
+ * frees nothing (its memory pinned in tmpfs/shmem, say) is done as soon as
+ * it has exited, and the next OOM kills again at once. A sysrq OOM (order
+ * -1) always kills, as in the kernel.
+ *
+ * Context: the tracepoint probe may run with preemption disabled (and on
+ * PREEMPT_RT too), so it allocates nothing and takes only a raw spinlock:
+ * victims live in a fixed table. If it is full, every OOM waits until the
+ * bound has passed since the last victim that found no slot (never a kill
+ * we could not account for). The probe is called by the tracepoint
+ * machinery through a pointer; its address is taken, so it keeps its ENDBR
+ * (IBT-safe).
+ */
+#include <linux/jiffies.h>
+#include <linux/maple_tree.h>
+#include <linux/memcontrol.h>
+#include <linux/mm_types.h>
+#include <linux/module.h>
+#include <linux/oom.h>
+#include <linux/proc_fs.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/spinlock.h>
+#include <linux/tracepoint.h>
+#include <linux/workqueue.h>
+#include <trace/events/oom.h>
+
+#include "compat.h"
+#include "bpf_oom.h"
+
+#define BPF_OOM_MAX_VICTIMS	64
+
+static unsigned int victim_wait_ms = 3000;
+module_param(victim_wait_ms, uint, 0644);
+MODULE_PARM_DESC(victim_wait_ms,
+		 "longest time an OOM waits for an earlier victim's memory before killing again (ms, default 3000)");
+
+/**
+ * struct bpf_oom_victim - a victim whose memory may still be on its way out
+ * @mm: its address space, mmgrab()ed; NULL for a free slot
+ * @memcg: its memory cgroup, with a css reference; NULL if unknown
+ * @killed: when it was marked (jiffies)
+ * @pid: its pid, for the log
+ * @comm: its name, for the log
+ * @announced: the "waiting for" line was printed
+ */
+struct bpf_oom_victim {
+	struct mm_struct *mm;
+	struct mem_cgroup *memcg;
+	unsigned long killed;
+	pid_t pid;
+	char comm[TASK_COMM_LEN];
+	bool announced;
+};
+
+enum bpf_oom_victim_state {
+	BPF_OOM_VICTIM_PENDING,
+	BPF_OOM_VICTIM_EXITED,
+	BPF_OOM_VICTIM_REAPED,
+	BPF_OOM_VICTIM_EXPIRED,
+};
+
+static const char *const bpf_oom_victim_state_names[] = {
+	[BPF_OOM_VICTIM_PENDING] = "pending",
+	[BPF_OOM_VICTIM_EXITED] = "exited",
+	[BPF_OOM_VICTIM_REAPED] = "reaped",
+	[BPF_OOM_VICTIM_EXPIRED] = "expired",
+};
+
+static DEFINE_RAW_SPINLOCK(bpf_oom_victims_lock);
+static struct bpf_oom_victim bpf_oom_victims[BPF_OOM_MAX_VICTIMS];
+/* No slot was free: every OOM waits until then (jiffies); 0: none. */
+static unsigned long bpf_oom_victims_overflow_until;
+static struct tracepoint *bpf_oom_tp_mark_victim;
+/* Drops the records of victims that are done, once no OOM asks any more. */
+static struct delayed_work bpf_oom_victims_prune_work;
+
+/* For /proc/bpf_oom/victims: what the rule did since the module loaded. */
+static atomic_long_t bpf_oom_stat_marked, bpf_oom_stat_waits, bpf_oom_stat_overflows;
+static atomic_long_t bpf_oom_stat_done[ARRAY_SIZE(bpf_oom_victim_state_names)];
+
+static unsigned long bpf_oom_victim_wait(void)
+{
+	return msecs_to_jiffies(READ_ONCE(victim_wait_ms));
+}
+
+static enum bpf_oom_victim_state bpf_oom_victim_state(const struct bpf_oom_victim *v,
+						       unsigned long now)
+{
+	struct mm_struct *mm = v->mm;
+	bool skip = bpf_oom_mm_flag_test(MMF_OOM_SKIP, mm);
+
+	/*
+	 * mm_users never rises again once it is 0: seen non-zero after the
+	 * flag, the flag was set while the mm had users, not by exit_mmap().
+	 */
+	smp_rmb();
+	if (atomic_read(&mm->mm_users)) {
+		if (skip)
+			return BPF_OOM_VICTIM_REAPED;
+	} else if (!rcu_access_pointer(mm->mm_mt.ma_root)) {
+		/* __mt_destroy() at the end of exit_mmap() */
+		return BPF_OOM_VICTIM_EXITED;
+	}
+	if (time_after_eq(now, v->killed + bpf_oom_victim_wait()))
+		return BPF_OOM_VICTIM_EXPIRED;
+	return BPF_OOM_VICTIM_PENDING;
+}
+
+static void bpf_oom_victim_release(struct bpf_oom_victim *v)
+{
+	if (v->memcg)
+		css_put(&v->memcg->css);
+	if (v->mm)
+		mmdrop(v->mm);
+}
+
+/* TP_PROTO(struct task_struct *task, uid_t uid); see the top of the file. */
+static void bpf_oom_probe_mark_victim(void *data, struct task_struct *task, uid_t uid)
+{
+	struct mm_struct *mm = READ_ONCE(task->signal->oom_mm);
+	struct mem_cgroup *memcg;
+	struct bpf_oom_victim *v, *slot = NULL;
+	unsigned long flags;
+
+	if (!mm)
+		return;
+	rcu_read_lock();
+	memcg = mem_cgroup_from_task(task);
+	if (memcg && !css_tryget(&memcg->css))
+		memcg = NULL;
+	rcu_read_unlock();
+
+	raw_spin_lock_irqsave(&bpf_oom_victims_lock, flags);
+	for (v = bpf_oom_victims; v < bpf_oom_victims + BPF_OOM_MAX_VICTIMS; v++) {
+		if (v->mm == mm)
+			goto unlock;		/* the same process again */
+		if (!v->mm && !slot)
+			slot = v;
+	}
+	if (slot) {
+		mmgrab(mm);
+		slot->mm = mm;
+		slot->memcg = memcg;
+		memcg = NULL;
+		slot->killed = jiffies;
+		slot->pid = task->pid;
+		/* not get_task_comm(): 6.12's takes task_lock, which may be held */
+		strscpy_pad(slot->comm, task->comm, sizeof(slot->comm));
+		slot->announced = false;
+		atomic_long_inc(&bpf_oom_stat_marked);
+	} else {
+		bpf_oom_victims_overflow_until = (jiffies + bpf_oom_victim_wait()) | 1;
+		atomic_long_inc(&bpf_oom_stat_overflows);
+	}
+unlock:
+	raw_spin_unlock_irqrestore(&bpf_oom_victims_lock, flags);
+	if (memcg)
+		css_put(&memcg->css);
+	/* the workqueue's locks are raw: fine from here, also on RT */
+	mod_delayed_work(system_unbound_wq, &bpf_oom_victims_prune_work, bpf_oom_victim_wait() + 1);
+}
+
+/* Is @v's memory charged inside the domain of @oc? */
+static bool bpf_oom_victim_in_domain(const struct bpf_oom_victim *v, const struct oom_control *oc)
+{
+	if (!oc->memcg || !v->memcg)
+		return true;
+	return mem_cgroup_is_descendant(v->memcg, oc->memcg);
+}
+
+/*
+ * Drop the records of victims that are done, one at a time: their
+ * references are released outside the raw lock (mmdrop() and css_put() may
+ * free, which PREEMPT_RT does not allow under it).
+ */
+static void bpf_oom_victims_prune(void)
+{
+	struct bpf_oom_victim done;
+	enum bpf_oom_victim_state state;
+	unsigned long now, flags;
+	int i;
+
+	for (;;) {
+		memset(&done, 0, sizeof(done));
+		now = jiffies;
+		raw_spin_lock_irqsave(&bpf_oom_victims_lock, flags);
+		for (i = 0; i < BPF_OOM_MAX_VICTIMS; i++) {
+			struct bpf_oom_victim *v = &bpf_oom_victims[i];
+
+			if (!v->mm)
+				continue;
+			state = bpf_oom_victim_state(v, now);
+			if (state == BPF_OOM_VICTIM_PENDING)
+				continue;
+			done = *v;
+			v->mm = NULL;
+			v->memcg = NULL;
+			break;
+		}
+		if (bpf_oom_victims_overflow_until &&
+		    time_after_eq(now, bpf_oom_victims_overflow_until))
+			bpf_oom_victims_overflow_until = 0;
+		raw_spin_unlock_irqrestore(&bpf_oom_victims_lock, flags);
+		if (!done.mm)
+			return;
+		atomic_long_inc(&bpf_oom_stat_done[state]);
+		if (state == BPF_OOM_VICTIM_EXPIRED)
+			pr_warn("OOM victim %s[%d] still holds its memory after %u ms: no longer waiting for it (victim_wait_ms)\n",
+				done.comm, done.pid, jiffies_to_msecs(now - done.killed));
+		bpf_oom_victim_release(&done);
+	}
+}
+
+/**
+ * bpf_oom_victim_pending() - is an earlier kill's memory still on its way out?
+ * @oc: the OOM about to be handled
+ *
+ * Context: process context, oom_lock held (the out_of_memory() shim, at the
+ * upstream hook point). Drops the records of victims that are done.
+ * Return: true if a victim inside @oc's domain is still pending: the OOM
+ * must not kill again (out_of_memory() then returns true, and the
+ * allocation retries, as after the stock killer's abort). Always false for
+ * a sysrq OOM.
+ */
+bool bpf_oom_victim_pending(struct oom_control *oc)
+{
+	struct bpf_oom_victim *v, pending = {};
+	unsigned long flags;
+	bool wait = false;
+	char path[128];
+
+	if (oc->order == -1)
+		return false;
+	bpf_oom_victims_prune();
+
+	raw_spin_lock_irqsave(&bpf_oom_victims_lock, flags);
+	for (v = bpf_oom_victims; v < bpf_oom_victims + BPF_OOM_MAX_VICTIMS; v++) {
+		/* what prune() left is pending, or became done since */
+		if (v->mm && bpf_oom_victim_in_domain(v, oc)) {
+			wait = true;
+			/* a copy for the log line: no references */
+			pending = *v;
+			v->announced = true;
+			break;
+		}
+	}
+	if (!wait && bpf_oom_victims_overflow_until)
+		wait = true;		/* a victim we could not record */
+	raw_spin_unlock_irqrestore(&bpf_oom_victims_lock, flags);
+	if (!wait)
+		return false;
+
+	atomic_long_inc(&bpf_oom_stat_waits);
+	if (pending.mm && !pending.announced) {
+		strscpy(path, "the system", sizeof(path));
+		if (oc->memcg)
+			cgroup_path(oc->memcg->css.cgroup, path, sizeof(path));
+		pr_info("OOM in %s: not killing again, %s[%d] (killed %u ms ago) is still freeing its memory\n",
+			path, pending.comm, pending.pid, jiffies_to_msecs(jiffies - pending.killed));
+	}
+	return true;
+}
+
+static void bpf_oom_victims_prune_fn(struct work_struct *work)
+{
+	bpf_oom_victims_prune();
+}
+
+/* ---- /proc/bpf_oom/victims -------------------------------------------- */
+
+static int bpf_oom_victims_show(struct seq_file *m, void *unused)
+{
+	unsigned long now = jiffies, flags;
+	struct bpf_oom_victim *v;
+
+	seq_printf(m, "marked %ld waits %ld exited %ld reaped %ld expired %ld overflows %ld wait_ms %u\n",
+		   atomic_long_read(&bpf_oom_stat_marked), atomic_long_read(&bpf_oom_stat_waits),
+		   atomic_long_read(&bpf_oom_stat_done[BPF_OOM_VICTIM_EXITED]),
+		   atomic_long_read(&bpf_oom_stat_done[BPF_OOM_VICTIM_REAPED]),
+		   atomic_long_read(&bpf_oom_stat_done[BPF_OOM_VICTIM_EXPIRED]),
+		   atomic_long_read(&bpf_oom_stat_overflows), READ_ONCE(victim_wait_ms));
+	seq_puts(m, "# pid comm cgroup_id age_ms state\n");
+	/* seq_printf() only formats into the buffer: fine under the lock */
+	raw_spin_lock_irqsave(&bpf_oom_victims_lock, flags);
+	for (v = bpf_oom_victims; v < bpf_oom_victims + BPF_OOM_MAX_VICTIMS; v++) {
+		if (!v->mm)
+			continue;
+		seq_printf(m, "%d %s %llu %u %s\n", v->pid, v->comm,
+			   v->memcg ? cgroup_id(v->memcg->css.cgroup) : 0,
+			   jiffies_to_msecs(now - v->killed),
+			   bpf_oom_victim_state_names[bpf_oom_victim_state(v, now)]);
+	}
+	raw_spin_unlock_irqrestore(&bpf_oom_victims_lock, flags);
+	return 0;
+}
+
+static void bpf_oom_find_mark_victim(struct tracepoint *tp, void *priv)
+{
+	if (!strcmp(tp->name, "mark_victim"))
+		bpf_oom_tp_mark_victim = tp;
+}
+
+/**
+ * bpf_oom_victims_init() - start recording OOM victims
+ * @procdir: /proc/bpf_oom, for the victims file
+ *
+ * Return: 0; -ENOENT if the kernel lacks the oom:mark_victim tracepoint;
+ * -ENOMEM; or the errno of the probe registration.
+ */
+int bpf_oom_victims_init(struct proc_dir_entry *procdir)
+{
+	int err;
+
+	/* The probe's prototype is the tracepoint's (a compile-time check). */
+	(void)sizeof(register_trace_mark_victim(bpf_oom_probe_mark_victim, NULL));
+
+	INIT_DELAYED_WORK(&bpf_oom_victims_prune_work, bpf_oom_victims_prune_fn);
+	for_each_kernel_tracepoint(bpf_oom_find_mark_victim, NULL);
+	if (!bpf_oom_tp_mark_victim) {
+		pr_err("kernel tracepoint oom:mark_victim not found: this kernel is not supported\n");
+		return -ENOENT;
+	}
+	if (!proc_create_single("victims", 0400, procdir, bpf_oom_victims_show))
+		return -ENOMEM;
+	err = tracepoint_probe_register(bpf_oom_tp_mark_victim, bpf_oom_probe_mark_victim, NULL);
+	if (err) {
+		pr_err("cannot attach to tracepoint oom:mark_victim: %d\n", err);
+		remove_proc_entry("victims", procdir);
+	}
+	return err;
+}
+
+/**
+ * bpf_oom_victims_exit() - stop recording and drop every record
+ * @procdir: /proc/bpf_oom
+ */
+void bpf_oom_victims_exit(struct proc_dir_entry *procdir)
+{
+	int i;
+
+	tracepoint_probe_unregister(bpf_oom_tp_mark_victim, bpf_oom_probe_mark_victim, NULL);
+	tracepoint_synchronize_unregister();
+	cancel_delayed_work_sync(&bpf_oom_victims_prune_work);
+	remove_proc_entry("victims", procdir);
+	/* no probe, no OOM (the shim is gone) and no reader left: no lock */
+	for (i = 0; i < BPF_OOM_MAX_VICTIMS; i++) {
+		bpf_oom_victim_release(&bpf_oom_victims[i]);
+		bpf_oom_victims[i].mm = NULL;
+		bpf_oom_victims[i].memcg = NULL;
+	}
+}
