@@ -151,6 +151,15 @@ for entry in "${TEST_KERNELS[@]}"; do
 		vm_report_failure "$vmout"
 		continue
 	fi
+	problems=$(vm_console_problems "$vmout/console.log")
+	if [ -n "$problems" ]; then
+		result "$name" console_clean FAIL "$(echo "$problems" | head -n 1)"
+		echo "---- kernel problems on the console ($vmout/console.log) ----"
+		echo "$problems" | head -n 20
+		failed=1
+	else
+		result "$name" console_clean PASS
+	fi
 	if [ $mode = test ]; then
 		result "$name" vm_run PASS "$kver booted and ran in $secs s"
 	elif [ "$(sed -n 's/^@@BPFOOM-DONE //p' "$vmout/results.log")" = 0 ]; then
@@ -165,15 +174,26 @@ for entry in "${TEST_KERNELS[@]}"; do
 	fi
 done
 
-# Every test must have run on every test kernel: one that ran somewhere
-# and is missing elsewhere (a test binary died half-way) is a failure.
+# The expected-test manifest: every test it lists must have run on every
+# test kernel (one missing means a binary died half-way or a test was
+# dropped), a test it does not list must not run (add new tests to it), and
+# a skip must be on the allow-list for that kernel, with its reason.
 if [ $mode = test ]; then
-	tests_seen=$(awk 'NR == FNR { if ($4 == "test") k[$1] = 1; next } ($1 in k) { print $2 }' \
-		"$RESOLVED" "$RESULTS" | sort -u)
+	manifest=$BPF_OOM_TOP/tests/expected-tests.txt
+	allowed=$BPF_OOM_TOP/tests/allowed-skips.conf
+	expected=$(sed 's/#.*//' "$manifest" | awk 'NF { print $1 }')
 	for entry in "${TEST_KERNELS[@]}"; do
 		name=${entry% *}
-		for t in $tests_seen; do
+		for t in $expected; do
 			grep -q "^$name $t " "$RESULTS" || result "$name" "$t" FAIL "did not run on this kernel"
+		done
+		awk -v k="$name" '$1 == k { print $2 }' "$RESULTS" | sort -u | while read -r t; do
+			echo "$expected" | grep -qx "$t" ||
+				result "$name" "$t" FAIL "not in tests/expected-tests.txt: list it there"
+		done
+		awk -v k="$name" '$1 == k && $3 == "SKIP" { print $2 }' "$RESULTS" | while read -r t; do
+			sed 's/#.*//' "$allowed" | awk -v k="$name" -v t="$t" '$1 == k && $2 == t { f = 1 } END { exit !f }' ||
+				result "$name" "$t" FAIL "skipped, and the skip is not on tests/allowed-skips.conf for $name"
 		done
 	done
 fi

@@ -71,6 +71,15 @@ vm_boot() {
 	return 1
 }
 
+# vm_console_problems CONSOLE_LOG: print every line of the kernel console
+# that shows a kernel problem (the whole log, not only the part the job's
+# dmesg still held). An OOM report's stack dump is a dump_stack(), not a
+# warning: "Call Trace" alone is not a problem.
+vm_console_problems() {
+	grep -E 'BUG:|WARNING:|Oops|general protection fault|kernel BUG|Kernel panic|soft lockup|hard LOCKUP|rcu: INFO|detected stalls|self-detected stall|hung_task|blocked for more than|Bad page|KASAN|UBSAN|kmemleak|refcount_t:|list_(add|del) corruption|sleeping function called from invalid context|possible circular locking|inconsistent lock state|possible recursive locking|cut here' \
+		"$1" 2>/dev/null || :
+}
+
 # vm_report_failure OUTDIR: the console tail, so a failed run explains itself.
 vm_report_failure() {
 	local out=$1
