@@ -2,26 +2,15 @@
 /*
  * oom_ops.c - bpf_oom_ops on a real kernel: real OOMs, real victims.
  *
- * Most tests build upstream's OOM test topology (shared/upstream-api.md §5)
- * and make it run out of memory:
- *
- *   /oom_test        memory.max 80 MiB, swap.max 0
- *     cg1            10 MiB, oom_score_adj +1000  (the stock killer's pick)
- *     cg2            40 MiB, oom_score_adj -1000  (never killable)
- *     cg3/cg4        30 MiB                        (oom_largest_leaf's pick)
- *     cg3/cg5        20 MiB, allocated last: triggers the OOM
- *
- * Upstream unfreezes all four at once; here cg1, cg2 and cg4 allocate first
- * and cg5 last, so the set of candidates at the OOM is always the same. For
- * cg1 + cg2 + cg4 to fit under 80 MiB with their own process overhead
- * (stack, page tables, the shared shmem pages of the binary, charged to
- * whoever touched them first), each hog allocates its size less 2 MiB.
+ * Most tests build upstream's OOM test topology (oom_topo.h) and make it
+ * run out of memory.
  */
 #define _GNU_SOURCE
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <linux/capability.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,11 +22,10 @@
 #include <unistd.h>
 
 #include "testlib.h"
+#include "oom_topo.h"
 #include "oom_largest_leaf.skel.h"
 #include "oom_policies.skel.h"
 #include "oom_verifier.skel.h"
-
-#define MiB (1024UL * 1024)
 
 static char kmsg[1 << 18];
 
@@ -71,173 +59,7 @@ static bool skip_without_task_kfuncs(void)
 	return why != NULL;
 }
 
-/* ---- the topology ------------------------------------------------------ */
-
-enum { CG1, CG2, CG4, CG5, NR_HOGS };
-
-static const struct {
-	const char *cg;
-	int mib;
-	int adj;
-} hogs[NR_HOGS] = {
-	[CG1] = { "oom_test/cg1", 10, 1000 },
-	[CG2] = { "oom_test/cg2", 40, -1000 },
-	[CG4] = { "oom_test/cg3/cg4", 30, 0 },
-	[CG5] = { "oom_test/cg3/cg5", 20, 0 },
-};
-
-static int hog_fn(void *arg, int ready)
-{
-	long i = (long)arg;
-	char adj[16];
-	char *p;
-
-	snprintf(adj, sizeof(adj), "%d", hogs[i].adj);
-	if (tl_write_file("/proc/self/oom_score_adj", adj))
-		return 10;
-	p = mmap(NULL, (hogs[i].mib - 2) * MiB, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return 11;
-	memset(p, 1, (hogs[i].mib - 2) * MiB);
-	tl_child_ready(ready);
-	pause();
-	return 0;
-}
-
-static void topo_destroy(void)
-{
-	tl_cg_destroy("oom_test/cg3/cg5");
-	tl_cg_destroy("oom_test/cg3/cg4");
-	tl_cg_destroy("oom_test/cg3");
-	tl_cg_destroy("oom_test/cg2");
-	tl_cg_destroy("oom_test/cg1");
-	tl_cg_destroy("oom_test");
-	/* reap every hog (cgroup.kill is asynchronous), so none is taken for
-	 * the next test's victim */
-	while (tl_wait_any(NULL, 5000) > 0)
-		;
-}
-
-static bool topo_create(void)
-{
-	topo_destroy();
-	return CHECK_OK(tl_cg_create("oom_test"), "mkdir /oom_test") &&
-	       CHECK_OK(tl_cg_write("oom_test", "memory.max", "83886080"), "memory.max 80M") &&
-	       (tl_cg_write("oom_test", "memory.swap.max", "0"), true) &&
-	       CHECK_OK(tl_cg_write("oom_test", "cgroup.subtree_control", "+memory"), "+memory") &&
-	       CHECK_OK(tl_cg_create("oom_test/cg1"), "mkdir cg1") &&
-	       CHECK_OK(tl_cg_create("oom_test/cg2"), "mkdir cg2") &&
-	       CHECK_OK(tl_cg_create("oom_test/cg3"), "mkdir cg3") &&
-	       CHECK_OK(tl_cg_write("oom_test/cg3", "cgroup.subtree_control", "+memory"), "cg3 +memory") &&
-	       CHECK_OK(tl_cg_create("oom_test/cg3/cg4"), "mkdir cg4") &&
-	       CHECK_OK(tl_cg_create("oom_test/cg3/cg5"), "mkdir cg5");
-}
-
-/*
- * Start cg1, cg2 and cg4 and wait until they hold their memory, then cg5,
- * whose allocation runs /oom_test out of memory; cg5's pid is stored in
- * *@cg5_pid (a policy's target) before it starts allocating. Returns the
- * index of the first hog to die (-1: none within 60 s), with its status.
- */
-static int topo_run(int pids[NR_HOGS], int *status, int *cg5_pid)
-{
-	int pid, k, go[2];
-	long i;
-
-	for (i = 0; i < NR_HOGS; i++)
-		pids[i] = -1;
-	for (i = CG1; i <= CG4; i++) {
-		pids[i] = tl_spawn_in_cg(hogs[i].cg, hog_fn, (void *)i);
-		if (!CHECK(pids[i] > 0, "%s did not start: %d", hogs[i].cg, pids[i]))
-			return -1;
-	}
-	if (pipe(go))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		char c;
-
-		close(go[1]);
-		if (tl_cg_enter(hogs[CG5].cg, 0) || read(go[0], &c, 1) != 1)
-			_exit(112);
-		/* nobody waits for its ready byte */
-		_exit(hog_fn((void *)CG5, open("/dev/null", O_WRONLY)));
-	}
-	close(go[0]);
-	pids[CG5] = pid;
-	if (cg5_pid)
-		*cg5_pid = pid;
-	if (write(go[1], "g", 1) != 1)
-		return -1;
-	close(go[1]);
-	pid = tl_wait_any(status, 60000);
-	for (k = 0; k < NR_HOGS; k++)
-		if (pids[k] == pid)
-			return k;
-	CHECK(0, "no hog died within 60 s (wait: %d)", pid);
-	return -1;
-}
-
 static bool listed(const char *name, unsigned long long cgroup_id, long *handled);
-
-static bool alive(int pid)
-{
-	return pid > 0 && waitpid(pid, NULL, WNOHANG) == 0;
-}
-
-/* The pid of the first "Killed process <pid>" in @log, or -1. */
-static int first_killed(const char *log)
-{
-	const char *k = strstr(log, "Killed process ");
-
-	return k ? atoi(k + strlen("Killed process ")) : -1;
-}
-
-/*
- * @want is the first process the OOM killer killed (the kernel log says
- * which; exits can be reaped in another order) and it died by SIGKILL. When
- * @want is cg4 or cg5, what is left fits under the limit and the others must
- * live on; after the stock killer's cg1 it does not (100 MiB - 10 > 80), and
- * the kernel goes on killing.
- */
-static void expect_victim(const char *log, const int pids[NR_HOGS], int want,
-			  int first_reaped, int first_status)
-{
-	int victim = first_killed(log), status = first_status, k;
-
-	for (k = 0; k < NR_HOGS && pids[k] != victim; k++)
-		;
-	if (!CHECK(k == want, "first killed: expected %s (pid %d), got %s (pid %d)",
-		   hogs[want].cg, pids[want], k < NR_HOGS ? hogs[k].cg : "none", victim))
-		return;
-	/* topo_run() may have reaped it already */
-	if (first_reaped == want || waitpid(pids[want], &status, 0) == pids[want])
-		CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
-		      "%s: expected SIGKILL, got status 0x%x", hogs[want].cg, status);
-	if (want == CG1)
-		return;
-	usleep(300000);
-	for (k = 0; k < NR_HOGS; k++) {
-		if (k == want || alive(pids[k]))
-			continue;
-		/*
-		 * Seen on 7.3 (about 1 run in 5): an OOM 10 ms after the
-		 * policy's kill still finds /oom_test at its limit (the
-		 * victim has exited but its charge is not yet uncharged), the
-		 * policies decline (their victim is dying) and the kernel,
-		 * which no longer sees the victim, takes its own next pick:
-		 * cg1 (+1000). That second kill is the kernel's, not a
-		 * policy's; anything else dying is a failure.
-		 */
-		if (k == CG1) {
-			printf("# note: the kernel OOM killer also killed %s after %s's kill (kernel race, see expect_victim())\n",
-			       hogs[k].cg, hogs[want].cg);
-			continue;
-		}
-		CHECK(0, "%s died too (only %s should)", hogs[k].cg, hogs[want].cg);
-	}
-}
 
 /* ---- upstream's scenario, and the stock killer on the same topology ---- */
 
@@ -272,10 +94,10 @@ static void test_oom_upstream_scenario(void)
 	if (!CHECK_PTR(l_sys, "attach system-wide"))
 		goto out;
 
-	first = topo_run(pids, &status, NULL);
+	first = topo_run(pids, &status, NULL, 0, NULL);
 	tl_kmsg_read(kfd, kmsg, sizeof(kmsg));
 	close(kfd);
-	expect_victim(kmsg, pids, CG4, first, status);
+	topo_expect_victim(kmsg, pids, CG4, first, status);
 	CHECK_EQ(tl_cg_event("oom_test/cg3/cg4", "oom_kill"), 1, "cg4 memory.events oom_kill");
 	CHECK_GT(in_cg->bss->invocations, 0, "cgroup copy invoked");
 	CHECK_EQ(in_cg->bss->processes_killed, 0, "cgroup copy kills");
@@ -300,9 +122,9 @@ static void test_oom_stock_victim_without_policy(void)
 	if (!topo_create())
 		return;
 	kfd = tl_kmsg_open();
-	first = topo_run(pids, &status, NULL);
+	first = topo_run(pids, &status, NULL, 0, NULL);
 	tl_kmsg_read(kfd, kmsg, sizeof(kmsg));
-	expect_victim(kmsg, pids, CG1, first, status);
+	topo_expect_victim(kmsg, pids, CG1, first, status);
 	CHECK_EQ(tl_cg_event("oom_test/cg1", "oom_kill"), 1, "cg1 memory.events oom_kill");
 	CHECK(strstr(kmsg, "invoked oom-killer"), "no OOM report in the kernel log");
 	CHECK(!strstr(kmsg, "oom_policy="), "a policy line without any policy attached");
@@ -354,6 +176,9 @@ static void fallback_case(enum policy which, bool zombie_target)
 			goto out;
 		zombie = fork();
 		if (zombie == 0) {
+			/* inside /oom_test: else the kill is refused as out of reach */
+			if (tl_cg_enter("oom_test/cg1", 0))
+				_exit(1);
 			z = fork();
 			if (z == 0)
 				_exit(0);
@@ -375,10 +200,10 @@ static void fallback_case(enum policy which, bool zombie_target)
 	if (!CHECK_PTR(link, "attach system-wide"))
 		goto out;
 	kfd = tl_kmsg_open();
-	first = topo_run(pids, &status, NULL);
+	first = topo_run(pids, &status, NULL, 0, NULL);
 	tl_kmsg_read(kfd, kmsg, sizeof(kmsg));
 	close(kfd);
-	expect_victim(kmsg, pids, CG1, first, status);
+	topo_expect_victim(kmsg, pids, CG1, first, status);
 	CHECK(strstr(kmsg, "oom_policy=default: 1 BPF policy freed no memory"),
 	      "no 'oom_policy=default' line when the policy did not free memory");
 	switch (which) {
@@ -417,6 +242,80 @@ static void test_oom_fallback_policy_kills_exited_task(void)
 	fallback_case(KILL_PID, true);
 }
 
+/* ---- kills outside the policy's reach are refused ----------------------- */
+
+static int sleeper_fn(void *arg, int ready)
+{
+	(void)arg;
+	tl_write_file("/proc/self/oom_score_adj", "0");	/* killable */
+	tl_child_ready(ready);
+	pause();
+	return 0;
+}
+
+/*
+ * kill_pid aimed at a task the kernel's OOM killer could never take for
+ * an OOM in /oom_test: one in another cgroup, or cg2's hog (-1000). The
+ * kfunc refuses with -EPERM, the OOM is not marked handled, and the
+ * kernel decides (cg1, +1000); the target lives on.
+ */
+static void refused_case(bool outside)
+{
+	struct oom_policies_bpf *skel;
+	struct bpf_link *link = NULL;
+	int pids[NR_HOGS], first, status, kfd, outsider = -1;
+
+	if (skip_without_task_kfuncs())
+		return;
+	if (!topo_create())
+		return;
+	skel = policies_open(true, false, false);
+	if (!CHECK_PTR(skel, "open oom_policies") ||
+	    !CHECK_OK(oom_policies_bpf__load(skel), "load oom_policies"))
+		goto out;
+	link = bpf_map__attach_struct_ops(skel->maps.kill_pid);
+	if (!CHECK_PTR(link, "attach kill_pid system-wide"))
+		goto out;
+	if (outside) {
+		tl_cg_create("oom_outside");
+		outsider = tl_spawn_in_cg("oom_outside", sleeper_fn, NULL);
+		if (!CHECK(outsider > 0, "outsider did not start: %d", outsider))
+			goto out;
+		skel->bss->target_pid = outsider;
+	}
+	kfd = tl_kmsg_open();
+	first = topo_run(pids, &status, outside ? NULL : &skel->bss->target_pid, CG2, NULL);
+	tl_kmsg_read(kfd, kmsg, sizeof(kmsg));
+	close(kfd);
+	topo_expect_victim(kmsg, pids, CG1, first, status);
+	CHECK_GT(skel->bss->kill_calls[0], 0, "kill_pid called");
+	CHECK(skel->data->kill_ret == -EPERM, "bpf_oom_kill_process(%s): expected -EPERM, got %d",
+	      outside ? "a task outside /oom_test" : "cg2's -1000 hog", skel->data->kill_ret);
+	CHECK(strstr(kmsg, "oom_policy=default: 1 BPF policy freed no memory"),
+	      "no 'oom_policy=default' line: the refused kill counted as handling the OOM");
+	if (outside)
+		CHECK(topo_alive(outsider), "the task outside /oom_test was killed");
+	else
+		CHECK(topo_alive(pids[CG2]), "cg2's -1000 hog was killed");
+out:
+	bpf_link__destroy(link);
+	oom_policies_bpf__destroy(skel);
+	if (outsider > 0)
+		tl_reap(outsider, SIGKILL);
+	tl_cg_destroy("oom_outside");
+	topo_destroy();
+}
+
+static void test_oom_kill_outside_domain_refused(void)
+{
+	refused_case(true);
+}
+
+static void test_oom_kill_unkillable_refused(void)
+{
+	refused_case(false);
+}
+
 /* ---- the chain --------------------------------------------------------- */
 
 /*
@@ -450,10 +349,10 @@ static void chain_case(bool memcg_handles)
 		goto out;
 	/* the victim is cg5, the allocating one, which the stock killer spares */
 	kfd = tl_kmsg_open();
-	first = topo_run(pids, &status, &skel->bss->target_pid);
+	first = topo_run(pids, &status, &skel->bss->target_pid, CG5, NULL);
 	tl_kmsg_read(kfd, kmsg, sizeof(kmsg));
 	close(kfd);
-	expect_victim(kmsg, pids, CG5, first, status);
+	topo_expect_victim(kmsg, pids, CG5, first, status);
 	if (memcg_handles) {
 		CHECK_GT(skel->bss->kill_calls[1], 0, "kill_pid on /oom_test called");
 		CHECK_EQ(skel->bss->decline_calls[0], 0,
@@ -622,6 +521,37 @@ static void test_oom_attach_errors(void)
 	bpf_map__set_autocreate(skel->maps.no_handler, true);
 	err = oom_policies_bpf__load(skel) ?: attach_errno(skel->maps.no_handler);
 	CHECK(err == -EINVAL, "ops without handle_out_of_memory: expected -EINVAL, got %d", err);
+	oom_policies_bpf__destroy(skel);
+
+	/*
+	 * Without CAP_SYS_ADMIN: BPF itself only wants CAP_BPF and
+	 * CAP_PERFMON (which this thread keeps), bpf-oom refuses.
+	 */
+	skel = policies_open(false, false, true);
+	if (!CHECK_OK(oom_policies_bpf__load(skel), "load"))
+		goto out;
+	if (CHECK_OK(tl_cap_effective(CAP_SYS_ADMIN, false), "drop CAP_SYS_ADMIN")) {
+		err = attach_errno(skel->maps.claim);
+		tl_cap_effective(CAP_SYS_ADMIN, true);
+		CHECK(err == -EPERM, "attach without CAP_SYS_ADMIN: expected -EPERM, got %d", err);
+	}
+	CHECK(!listed("test_claim", 0, NULL), "the refused policy is listed");
+
+	/*
+	 * Upstream's cgroup attach: BPF_LINK_CREATE with the cgroup's fd as
+	 * the target. A stock kernel would drop it and attach system-wide.
+	 */
+	{
+		int cg_fd = tl_cg_fd("attach_cg");
+		int fd = bpf_link_create(bpf_map__fd(skel->maps.claim), cg_fd, BPF_STRUCT_OPS, NULL);
+
+		CHECK(fd == -EOPNOTSUPP, "link_create with a cgroup fd as target: expected -EOPNOTSUPP, got %d",
+		      fd);
+		if (fd >= 0)
+			close(fd);
+		close(cg_fd);
+	}
+	CHECK(!listed("test_claim", 0, NULL), "the refused policy is listed");
 out:
 	bpf_link__destroy(first);
 	oom_policies_bpf__destroy(skel);
@@ -871,6 +801,8 @@ static const struct tl_test tests[] = {
 	{ "oom_fallback_policy_claims_without_killing",
 	  test_oom_fallback_policy_claims_without_killing },
 	{ "oom_fallback_policy_kills_exited_task", test_oom_fallback_policy_kills_exited_task },
+	{ "oom_kill_outside_domain_refused", test_oom_kill_outside_domain_refused },
+	{ "oom_kill_unkillable_refused", test_oom_kill_unkillable_refused },
 	{ "oom_chain_memcg_policy_handles", test_oom_chain_memcg_policy_handles },
 	{ "oom_chain_memcg_policy_declines", test_oom_chain_memcg_policy_declines },
 	{ "oom_global_system_wide_policy", test_oom_global_system_wide_policy },

@@ -317,21 +317,6 @@ out:
 
 /* ---- invalid arguments ------------------------------------------------------ */
 
-/* Add or drop CAP_SYS_RESOURCE in the effective set of this thread. */
-static int cap_sys_resource(bool on)
-{
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2];
-
-	if (syscall(SYS_capget, &hdr, data))
-		return -errno;
-	if (on)
-		data[0].effective |= 1U << CAP_SYS_RESOURCE;
-	else
-		data[0].effective &= ~(1U << CAP_SYS_RESOURCE);
-	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
-}
-
 static void run_args(bool privileged)
 {
 	struct psi_policies_bpf *skel;
@@ -345,11 +330,11 @@ static void run_args(bool privileged)
 	if (!CHECK_PTR(skel, "open and load psi_policies"))
 		goto out;
 	skel->bss->io_cgroup_id = tl_cg_id("psi_args");
-	if (!privileged && !CHECK_OK(cap_sys_resource(false), "drop CAP_SYS_RESOURCE"))
+	if (!privileged && !CHECK_OK(tl_cap_effective(CAP_SYS_RESOURCE, false), "drop CAP_SYS_RESOURCE"))
 		goto out;
 	link = bpf_map__attach_struct_ops(skel->maps.args);
 	if (!privileged)
-		cap_sys_resource(true);
+		tl_cap_effective(CAP_SYS_RESOURCE, true);
 	if (!CHECK_PTR(link, "attach"))
 		goto out;
 
@@ -620,8 +605,37 @@ static void test_psi_verifier_kfuncs_per_ops(void)
 			"calling kernel function bpf_out_of_memory is not allowed");
 }
 
+/* BPF itself wants CAP_BPF and CAP_PERFMON; bpf-oom also CAP_SYS_ADMIN. */
+static void test_psi_attach_needs_cap_sys_admin(void)
+{
+	struct psi_policies_bpf *skel;
+	struct bpf_link *link;
+	int err;
+
+	if (!CHECK_OK(tl_cg_create("psi_args"), "mkdir /psi_args"))
+		return;
+	skel = psi_policies_bpf__open_and_load();
+	if (!CHECK_PTR(skel, "open and load psi_policies"))
+		goto out;
+	skel->bss->io_cgroup_id = tl_cg_id("psi_args");
+	if (!CHECK_OK(tl_cap_effective(CAP_SYS_ADMIN, false), "drop CAP_SYS_ADMIN"))
+		goto out;
+	link = bpf_map__attach_struct_ops(skel->maps.args);
+	err = link ? 0 : -errno;
+	tl_cap_effective(CAP_SYS_ADMIN, true);
+	bpf_link__destroy(link);
+	CHECK(err == -EPERM, "attach without CAP_SYS_ADMIN: expected -EPERM, got %d", err);
+	/* init would have stored -EINVAL there */
+	CHECK_EQ(skel->bss->arg_ret[ARG_BAD_RESOURCE], 0, "init ran for the refused attach");
+	CHECK_EQ(psi_triggers(), 0, "live triggers after the refused attach");
+out:
+	psi_policies_bpf__destroy(skel);
+	tl_cg_destroy("psi_args");
+}
+
 static const struct tl_test tests[] = {
 	{ "psi_verifier_kfuncs_per_ops", test_psi_verifier_kfuncs_per_ops },
+	{ "psi_attach_needs_cap_sys_admin", test_psi_attach_needs_cap_sys_admin },
 	{ "psi_trigger_args_privileged", test_psi_trigger_args_privileged },
 	{ "psi_trigger_args_unprivileged", test_psi_trigger_args_unprivileged },
 	{ "psi_upstream_scenario", test_psi_upstream_scenario },

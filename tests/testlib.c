@@ -5,12 +5,14 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -286,6 +288,20 @@ int tl_spawn_in_cg(const char *cg, int (*fn)(void *arg, int ready_fd), void *arg
 	}
 	close(pfd[0]);
 	return pid;
+}
+
+int tl_cap_effective(int cap, bool on)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	if (on)
+		data[0].effective |= 1U << cap;
+	else
+		data[0].effective &= ~(1U << cap);
+	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
 }
 
 int tl_reap(int pid, int sig)

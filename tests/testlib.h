@@ -85,6 +85,9 @@ int tl_kernel_enum(const char *type, const char *name, long long *val);
  * cgroup.procs first); the parent waits until the child signals it is ready. */
 int tl_spawn_in_cg(const char *cg, int (*fn)(void *arg, int ready_fd), void *arg);
 void tl_child_ready(int ready_fd);
+/* Add or drop capability @cap (< 32) in this thread's effective set; 0 or -errno. */
+int tl_cap_effective(int cap, bool on);
+
 /* Kill and reap a child; returns its wait status. */
 int tl_reap(int pid, int sig);
 

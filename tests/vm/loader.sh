@@ -96,7 +96,9 @@ psi_loader_test() {
 	elif ! $L list | grep -q "^[0-9]* */guard/svc *memory *yes *100000 *1000000"; then
 		fail $t "list does not show a memory full trigger on /guard/svc: $($L list)"
 	else
-		dmesg -c >/dev/null
+		# the log is never cleared (earlier warnings must stay visible):
+		# look only past a marker of our own
+		echo "bpf-oom-test: psi-guard start" >/dev/kmsg
 		# 200 MiB under a 16 MiB memory.high, no swap: throttled, stalling
 		sh -c "echo \$\$ >$CG/guard/svc/cgroup.procs; exec dd if=/dev/zero of=/dev/null bs=200M count=1" 2>/dev/null
 		rc=$?
@@ -105,7 +107,8 @@ psi_loader_test() {
 			fail $t "the squeezed dd was not killed (exit $rc)"
 		elif [ "$kills" != 1 ]; then
 			fail $t "oom_kill in /guard/svc: expected 1, got $kills"
-		elif ! dmesg | grep -q "bpf_out_of_memory: constraint=CONSTRAINT_BPF_PSI_MEM, order=0, oom_memcg=/guard/svc"; then
+		elif ! dmesg | sed -n '/bpf-oom-test: psi-guard start/,$p' |
+			grep -q "bpf_out_of_memory: constraint=CONSTRAINT_BPF_PSI_MEM, order=0, oom_memcg=/guard/svc"; then
 			fail $t "no bpf_out_of_memory line for /guard/svc in the kernel log"
 		else
 			pass $t

@@ -48,7 +48,8 @@ if [ -n "$err" ]; then fail $t "$err"; else pass $t; fi
 
 # A test binary exits 0 (all passed) or 1 (some failed, each said so);
 # anything else (a crash, a signal) is a failure of its own.
-for bin in /bpf-oom/tests/memcg_kfuncs /bpf-oom/tests/oom_ops /bpf-oom/tests/psi_ops; do
+for bin in /bpf-oom/tests/memcg_kfuncs /bpf-oom/tests/oom_ops /bpf-oom/tests/oom_precision \
+	/bpf-oom/tests/psi_ops; do
 	$bin
 	rc=$?
 	[ $rc -le 1 ] || fail "${bin##*/}" "exited with status $rc (crashed?)"
