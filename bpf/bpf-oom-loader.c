@@ -13,9 +13,10 @@
  * cgroup's id.
  *
  * Upstream attaches a bpf_oom_ops to a cgroup through the cgroup fd of
- * link_create, which stock kernels ignore for struct_ops; bpf-oom reads the
- * target from the ops' cgroup_id member instead, and this loader sets it
- * before load. The link is pinned (PINDIR, default /sys/fs/bpf/bpf-oom, as
+ * link_create, which stock kernels drop for struct_ops (bpf-oom refuses
+ * such a link_create with -EOPNOTSUPP rather than attaching system-wide);
+ * bpf-oom reads the target from the ops' cgroup_id member instead, and
+ * this loader's -c sets it before load. Attaching needs CAP_SYS_ADMIN. The link is pinned (PINDIR, default /sys/fs/bpf/bpf-oom, as
  * "system" or "cgroup-<id>"), so the policy outlives the command; detach
  * removes the pin, which drops the link and detaches the policy at once.
  */
@@ -82,7 +83,9 @@ static int usage(void)
 		"usage: bpf-oom-loader attach [-c CGROUP] [-m MAP] [-D NAME=VALUE]... [-p PINDIR] [-v] OBJ.bpf.o\n"
 		"       bpf-oom-loader detach (-c CGROUP | -s | -m PSIMAP) [-p PINDIR]\n"
 		"       bpf-oom-loader list\n"
-		"CGROUP is a cgroup v2 path, absolute or under " CGROUP_ROOT ".\n"
+		"CGROUP is a cgroup v2 path, absolute or under " CGROUP_ROOT "; -c is how a policy\n"
+		"attaches to a cgroup on this kernel (it sets the ops' cgroup_id): upstream's\n"
+		"link_create with a cgroup fd is refused, not made system-wide. Needs CAP_SYS_ADMIN.\n"
 		"-D sets a policy knob (a const volatile global): an integer or a cgroup path.\n");
 	return 2;
 }
