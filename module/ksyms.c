@@ -90,8 +90,8 @@ bool bpf_oom_ksym_in_vmlinux(const char *name)
  * @count: its length
  *
  * Data pointers are filled in and static calls pointed at their functions.
- * On failure nothing is left half-updated that could be called: a static
- * call still points at its stub.
+ * On failure nothing is updated, and the module's init fails: no static
+ * call of the table is ever called unresolved.
  *
  * Return: 0, or -ENOENT naming the first missing symbol in the log.
  */

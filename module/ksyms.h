@@ -41,8 +41,11 @@ struct bpf_oom_ksym {
  * own declaration of @sym (its header): every static_call(@call)(...) is
  * checked against it at build time, so a kernel that changes the prototype
  * fails the build instead of being called wrongly. No reference to @sym is
- * emitted (typeof). Until bpf_oom_ksyms_resolve() sets it, the trampoline
- * returns at once; module init fails before any use if @sym is missing.
+ * emitted (typeof). It must not be called before bpf_oom_ksyms_resolve()
+ * has set it (a NULL static call's sites are NOPs, which return garbage for
+ * a non-void function): every table is resolved before the hook, kfunc or
+ * struct_ops that uses it is registered, and module init fails if @sym is
+ * missing.
  * For a static kernel function (no header), define a stub with the
  * prototype copied from its source and DEFINE_STATIC_CALL() instead, and
  * add it to scripts/kernel-features.sh's BTF check.

@@ -17,10 +17,12 @@
 
 static struct proc_dir_entry *bpf_oom_procdir;
 
+#ifdef BPF_OOM_TESTING
 /*
- * For the test suite: one more kernel symbol that must resolve, so that the
+ * Only in the test suite's build (make module BPF_OOM_TESTING=1), never in
+ * what DKMS builds: one more kernel symbol that must resolve, so that the
  * "needed symbol missing" failure can be provoked on a kernel that has
- * everything. Unset in normal use.
+ * everything.
  */
 static char *require_ksym;
 module_param(require_ksym, charp, 0400);
@@ -37,6 +39,12 @@ static int bpf_oom_check_required_ksym(void)
 	required_ksym.name = require_ksym;
 	return bpf_oom_ksyms_resolve(&required_ksym, 1);
 }
+#else
+static int bpf_oom_check_required_ksym(void)
+{
+	return 0;
+}
+#endif
 
 /*
  * A kernel with BPF OOM built in already runs policies inside

@@ -55,22 +55,6 @@ static bool bpf_oom_task_can_free(struct task_struct *task)
 }
 
 /*
- * Copy the NUL-terminated string @src (BPF memory; the verifier only
- * checked its first byte) into @dst, truncating; an unreadable byte ends it.
- * strncpy_from_kernel_nofault() would do, but is not exported.
- */
-static void bpf_oom_copy_text(char *dst, const char *src, size_t size)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < size; i++) {
-		if (copy_from_kernel_nofault(&dst[i], src + i, 1) || !dst[i])
-			break;
-	}
-	dst[i] = '\0';
-}
-
-/*
  * Is @task inside the OOM's domain: for a memcg OOM, in @oc->memcg's
  * subtree (what mem_cgroup_scan_tasks() walks)? Killing outside frees
  * nothing where memory is short: the charge would fail again and take
@@ -181,10 +165,12 @@ __bpf_kfunc bool bpf_task_is_oom_victim(struct task_struct *task)
  * @order: the allocation order the OOM is for, 0..MAX_PAGE_ORDER
  * @flags: BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK to wait (killable) for oom_lock;
  *	without it a busy oom_lock fails the call
- * @constraint_text__nullable: what the OOM is about, shown with the report
- *	(NULL: "CONSTRAINT_BPF"); at most 63 characters are used. The
- *	verifier checks it as writable memory, so pass a global char array
- *	(as upstream's test does), not a string literal
+ * @constraint_text__str: what the OOM is about, shown with the report
+ *	("": "CONSTRAINT_BPF"); at most 63 characters are used. A read-only
+ *	string (a string literal or a const char[]) that the verifier checks
+ *	whole, NUL included. Upstream v2 takes any pointer or NULL
+ *	(constraint_text__nullable), of which the verifier checks one byte
+ *	while the kernel reads on: bpf-oom refuses that at load.
  *
  * Runs the kernel's out_of_memory() under oom_lock as an allocation of
  * @order in @memcg (or anywhere) that found no memory would: attached
@@ -204,11 +190,10 @@ __bpf_kfunc bool bpf_task_is_oom_victim(struct task_struct *task)
  *
  * Safety: bpf_psi_ops programs only (filter). Never from a bpf_oom_ops
  * handler, which runs under oom_lock: the verifier rejects it there. May
- * sleep (KF_SLEEPABLE); @memcg__nullable trusted or NULL. The text is
- * copied with a fault-tolerant read.
+ * sleep (KF_SLEEPABLE); @memcg__nullable trusted or NULL.
  */
 __bpf_kfunc int bpf_out_of_memory(struct mem_cgroup *memcg__nullable, int order, u64 flags,
-				  const char *constraint_text__nullable)
+				  const char *constraint_text__str)
 {
 	struct oom_control oc = {
 		.memcg = memcg__nullable,
@@ -223,10 +208,9 @@ __bpf_kfunc int bpf_out_of_memory(struct mem_cgroup *memcg__nullable, int order,
 		return -EINVAL;
 	if (order < 0 || order > MAX_PAGE_ORDER)
 		return -EINVAL;
-	if (constraint_text__nullable)
-		bpf_oom_copy_text(text, constraint_text__nullable, sizeof(text));
-	if (!text[0])
-		strscpy(text, "CONSTRAINT_BPF", sizeof(text));
+	/* the verifier checked it is NUL-terminated inside a read-only map */
+	if (constraint_text__str[0])
+		strscpy(text, constraint_text__str, sizeof(text));
 
 	if (flags & BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK) {
 		if (mutex_lock_killable(lock))

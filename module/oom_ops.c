@@ -290,6 +290,11 @@ out:
  * fd in target_fd (and a flag); stock kernels accept and drop both for
  * struct_ops, so the policy would silently end up system-wide. reg() runs
  * inside that bpf() call: read its attribute back from the caller.
+ *
+ * Best effort, for the honest mistake (an upstream loader), not a security
+ * boundary (attaching needs CAP_SYS_ADMIN anyway): a 32-bit caller, a
+ * BPF_LINK_CREATE from a BPF syscall program (bpf_sys_bpf()), a cgroup that
+ * is fd 0, or a caller changing the attribute meanwhile are not caught.
  */
 static bool bpf_oom_link_create_has_target(void)
 {

@@ -57,11 +57,20 @@
  * it has exited, and the next OOM kills again at once. A sysrq OOM (order
  * -1) always kills, as in the kernel.
  *
- * Context: the tracepoint probe may run with preemption disabled (and on
- * PREEMPT_RT too), so it allocates nothing and takes only a raw spinlock:
- * victims live in a fixed table. If it is full, every OOM waits until the
- * bound has passed since the last victim that found no slot (never a kill
- * we could not account for). The probe is called by the tracepoint
+ * Context: the tracepoint probe may run with preemption disabled (6.12;
+ * 7.x runs it under SRCU-fast, preemptible), on PREEMPT_RT too, so it
+ * allocates nothing and takes only a raw spinlock: victims live in a fixed
+ * table. If it is full, an OOM whose domain may hold one of the victims
+ * that found no slot waits until the bound has passed since the last of
+ * them (never a kill we could not account for); their domain is kept as
+ * the closest memcg holding them all.
+ *
+ * Known cost of waiting for the very end of exit_mmap() rather than the
+ * kernel's MMF_OOM_SKIP: free_pgtables() takes i_mmap_rwsem for each file
+ * mapping; a task faulting a shared hugetlb mapping allocates an accounted
+ * page table while holding it for reading (huge_pmd_share()). If that
+ * allocation hits a memcg OOM in the victim's domain, the two wait for each
+ * other until victim_wait_ms breaks it. The probe is called by the tracepoint
  * machinery through a pointer; its address is taken, so it keeps its ENDBR
  * (IBT-safe).
  */
@@ -124,8 +133,17 @@ static const char *const bpf_oom_victim_state_names[] = {
 
 static DEFINE_RAW_SPINLOCK(bpf_oom_victims_lock);
 static struct bpf_oom_victim bpf_oom_victims[BPF_OOM_MAX_VICTIMS];
-/* No slot was free: every OOM waits until then (jiffies); 0: none. */
-static unsigned long bpf_oom_victims_overflow_until;
+/*
+ * Victims that found no free slot (a memory.oom.group kill of more than
+ * BPF_OOM_MAX_VICTIMS processes, say): an OOM whose domain may hold one of
+ * them waits until @until, the bound after the last of them. @memcg is the
+ * closest memcg holding them all (css reference); @anywhere if unknown.
+ */
+static struct {
+	unsigned long until;		/* jiffies, | 1; 0: no overflow */
+	struct mem_cgroup *memcg;
+	bool anywhere;
+} bpf_oom_victims_overflow;
 static struct tracepoint *bpf_oom_tp_mark_victim;
 /* Drops the records of victims that are done, once no OOM asks any more. */
 static struct delayed_work bpf_oom_victims_prune_work;
@@ -170,11 +188,66 @@ static void bpf_oom_victim_release(struct bpf_oom_victim *v)
 		mmdrop(v->mm);
 }
 
+/*
+ * Add a victim without a slot, of @memcg (our reference, taken over; NULL:
+ * unknown), to the overflow. Context: bpf_oom_victims_lock held. References
+ * to drop once unlocked are left in @put.
+ */
+static void bpf_oom_victims_overflow_add(struct mem_cgroup *memcg, struct mem_cgroup *put[2])
+{
+	typeof(bpf_oom_victims_overflow) *o = &bpf_oom_victims_overflow;
+	struct mem_cgroup *lca;
+
+	o->until = (jiffies + bpf_oom_victim_wait()) | 1;
+	if (!o->memcg && !o->anywhere) {
+		o->memcg = memcg;
+		o->anywhere = !memcg;
+		return;
+	}
+	if (o->anywhere) {
+		put[0] = memcg;
+		return;
+	}
+	if (!memcg) {
+		o->anywhere = true;
+		put[0] = o->memcg;
+		o->memcg = NULL;
+		return;
+	}
+	/* the closest ancestor holding both (a child pins its parent) */
+	for (lca = o->memcg; lca && !mem_cgroup_is_descendant(memcg, lca);
+	     lca = parent_mem_cgroup(lca))
+		;
+	put[0] = memcg;
+	if (lca == o->memcg)
+		return;
+	if (lca)
+		css_get(&lca->css);
+	else
+		o->anywhere = true;	/* another hierarchy */
+	put[1] = o->memcg;
+	o->memcg = lca;
+}
+
+/* May the overflow hold a victim inside @oc's domain? Context: lock held. */
+static bool bpf_oom_victims_overflow_in_domain(const struct oom_control *oc)
+{
+	typeof(bpf_oom_victims_overflow) *o = &bpf_oom_victims_overflow;
+
+	if (!o->until)
+		return false;
+	if (o->anywhere || !o->memcg || !oc->memcg)
+		return true;
+	/* all of them below o->memcg: some may be in oc->memcg's subtree */
+	return mem_cgroup_is_descendant(o->memcg, oc->memcg) ||
+	       mem_cgroup_is_descendant(oc->memcg, o->memcg);
+}
+
 /* TP_PROTO(struct task_struct *task, uid_t uid); see the top of the file. */
 static void bpf_oom_probe_mark_victim(void *data, struct task_struct *task, uid_t uid)
 {
 	struct mm_struct *mm = READ_ONCE(task->signal->oom_mm);
-	struct mem_cgroup *memcg;
+	struct mem_cgroup *memcg, *put[2] = { NULL, NULL };
 	struct bpf_oom_victim *v, *slot = NULL;
 	unsigned long flags;
 
@@ -205,15 +278,25 @@ static void bpf_oom_probe_mark_victim(void *data, struct task_struct *task, uid_
 		slot->announced = false;
 		atomic_long_inc(&bpf_oom_stat_marked);
 	} else {
-		bpf_oom_victims_overflow_until = (jiffies + bpf_oom_victim_wait()) | 1;
+		bpf_oom_victims_overflow_add(memcg, put);
+		memcg = NULL;
 		atomic_long_inc(&bpf_oom_stat_overflows);
 	}
 unlock:
 	raw_spin_unlock_irqrestore(&bpf_oom_victims_lock, flags);
 	if (memcg)
 		css_put(&memcg->css);
-	/* the workqueue's locks are raw: fine from here, also on RT */
-	mod_delayed_work(system_unbound_wq, &bpf_oom_victims_prune_work, bpf_oom_victim_wait() + 1);
+	if (put[0])
+		css_put(&put[0]->css);
+	if (put[1])
+		css_put(&put[1]->css);
+	/*
+	 * Not mod_delayed_work(): marks closer together than the delay would
+	 * push the prune back forever. The work queues itself again while
+	 * records remain. The workqueue's locks are raw: fine from here, on RT
+	 * too.
+	 */
+	queue_delayed_work(system_unbound_wq, &bpf_oom_victims_prune_work, bpf_oom_victim_wait() + 1);
 }
 
 /* Is @v's memory charged inside the domain of @oc? */
@@ -227,17 +310,22 @@ static bool bpf_oom_victim_in_domain(const struct bpf_oom_victim *v, const struc
 /*
  * Drop the records of victims that are done, one at a time: their
  * references are released outside the raw lock (mmdrop() and css_put() may
- * free, which PREEMPT_RT does not allow under it).
+ * free, which PREEMPT_RT does not allow under it). Also ends an overflow
+ * whose time is up. Return: whether records (or an overflow) remain.
  */
-static void bpf_oom_victims_prune(void)
+static bool bpf_oom_victims_prune(void)
 {
 	struct bpf_oom_victim done;
 	enum bpf_oom_victim_state state;
+	struct mem_cgroup *put;
 	unsigned long now, flags;
+	bool left;
 	int i;
 
 	for (;;) {
 		memset(&done, 0, sizeof(done));
+		put = NULL;
+		left = false;
 		now = jiffies;
 		raw_spin_lock_irqsave(&bpf_oom_victims_lock, flags);
 		for (i = 0; i < BPF_OOM_MAX_VICTIMS; i++) {
@@ -246,19 +334,28 @@ static void bpf_oom_victims_prune(void)
 			if (!v->mm)
 				continue;
 			state = bpf_oom_victim_state(v, now);
-			if (state == BPF_OOM_VICTIM_PENDING)
+			if (state == BPF_OOM_VICTIM_PENDING) {
+				left = true;
 				continue;
+			}
 			done = *v;
 			v->mm = NULL;
 			v->memcg = NULL;
 			break;
 		}
-		if (bpf_oom_victims_overflow_until &&
-		    time_after_eq(now, bpf_oom_victims_overflow_until))
-			bpf_oom_victims_overflow_until = 0;
+		if (bpf_oom_victims_overflow.until) {
+			if (time_after_eq(now, bpf_oom_victims_overflow.until)) {
+				put = bpf_oom_victims_overflow.memcg;
+				memset(&bpf_oom_victims_overflow, 0, sizeof(bpf_oom_victims_overflow));
+			} else {
+				left = true;
+			}
+		}
 		raw_spin_unlock_irqrestore(&bpf_oom_victims_lock, flags);
+		if (put)
+			css_put(&put->css);
 		if (!done.mm)
-			return;
+			return left;
 		atomic_long_inc(&bpf_oom_stat_done[state]);
 		if (state == BPF_OOM_VICTIM_EXPIRED)
 			pr_warn("OOM victim %s[%d] still holds its memory after %u ms: no longer waiting for it (victim_wait_ms)\n",
@@ -300,7 +397,7 @@ bool bpf_oom_victim_pending(struct oom_control *oc)
 			break;
 		}
 	}
-	if (!wait && bpf_oom_victims_overflow_until)
+	if (!wait && bpf_oom_victims_overflow_in_domain(oc))
 		wait = true;		/* a victim we could not record */
 	raw_spin_unlock_irqrestore(&bpf_oom_victims_lock, flags);
 	if (!wait)
@@ -319,7 +416,10 @@ bool bpf_oom_victim_pending(struct oom_control *oc)
 
 static void bpf_oom_victims_prune_fn(struct work_struct *work)
 {
-	bpf_oom_victims_prune();
+	/* each record is done by its bound at the latest */
+	if (bpf_oom_victims_prune())
+		queue_delayed_work(system_unbound_wq, &bpf_oom_victims_prune_work,
+				   bpf_oom_victim_wait() + 1);
 }
 
 /* ---- /proc/bpf_oom/victims -------------------------------------------- */
@@ -404,4 +504,7 @@ void bpf_oom_victims_exit(struct proc_dir_entry *procdir)
 		bpf_oom_victims[i].mm = NULL;
 		bpf_oom_victims[i].memcg = NULL;
 	}
+	if (bpf_oom_victims_overflow.memcg)
+		css_put(&bpf_oom_victims_overflow.memcg->css);
+	memset(&bpf_oom_victims_overflow, 0, sizeof(bpf_oom_victims_overflow));
 }

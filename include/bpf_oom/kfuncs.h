@@ -48,8 +48,13 @@ int bpf_oom_kill_process(struct oom_control *oc, struct task_struct *task,
 bool bpf_task_is_oom_victim(struct task_struct *task) __bpf_oom_ksym;
 
 /* bpf_psi_ops programs only (upstream v2: mm/oom_kill.c, kernel/sched/bpf_psi.c) */
+/*
+ * bpf-oom: the text is a read-only string the verifier checks whole (a
+ * string literal or a const char[]), never NULL: "" means CONSTRAINT_BPF.
+ * Upstream v2 takes any pointer or NULL (constraint_text__nullable).
+ */
 int bpf_out_of_memory(struct mem_cgroup *memcg__nullable, int order, u64 flags,
-		      const char *constraint_text__nullable) __bpf_oom_ksym;
+		      const char *constraint_text__str) __bpf_oom_ksym;
 int bpf_psi_create_trigger(struct bpf_psi *bpf_psi, u64 cgroup_id, u32 resource,
 			   u32 threshold_us, u32 window_us) __bpf_oom_ksym;
 /* bpf-oom extension: stock kernels' struct psi_trigger has no cgroup_id */
