@@ -11,6 +11,7 @@
 #   make check    build via DKMS for every kernel, boot each in QEMU, run the tests
 #   make demo     one memcg OOM in the VM: the stock killer's victim vs the policy's
 #   make bench    run the benchmarks in the VM
+#   make soak     OOMs everywhere for BPF_OOM_SOAK_SECS (600) per kernel, invariants checked
 #   make vm-run K=<name|kver> CMD='...'   run a command in the VM, module loaded
 #   make help
 
@@ -24,7 +25,7 @@ DKMS_FILES := dkms.conf Kbuild Makefile LICENSE module include \
 	scripts/kernel-features.sh scripts/check-ko.sh scripts/pahole-dedup.sh
 
 .PHONY: all module clean-module dkms-install dkms-uninstall dkms-src \
-	setup check bench demo vm-run bpf-build clean help
+	setup check bench soak demo vm-run bpf-build clean help
 
 all: module
 
@@ -65,6 +66,9 @@ check:
 bench:
 	scripts/check.sh --bench
 
+soak:
+	scripts/check.sh --soak
+
 demo:
 	scripts/demo.sh $(K)
 
@@ -77,4 +81,4 @@ clean:
 	$(MAKE) -C tests clean
 
 help:
-	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'

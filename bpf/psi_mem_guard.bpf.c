@@ -73,7 +73,7 @@ u64 last_cgroup_id;		/* where it last declared (or would have) */
 int last_ret;			/* bpf_out_of_memory()'s last result */
 
 /* writable, as the verifier checks this argument as memory it may write */
-char constraint[] = "CONSTRAINT_BPF_PSI_MEM";
+const char constraint[] = "CONSTRAINT_BPF_PSI_MEM";
 
 /* children found at init, outside the RCU section that found them */
 static u64 children[MAX_WATCH];

@@ -6,6 +6,8 @@
 #
 #   scripts/check.sh            the whole suite (make check)
 #   scripts/check.sh --bench    the benchmarks instead (make bench)
+#   scripts/check.sh --soak     the soak instead (make soak; BPF_OOM_SOAK_SECS,
+#                               default 600 s per kernel)
 #   scripts/check.sh --build    only build, through DKMS (for make vm-run)
 #
 # Prints PASS/FAIL per test per kernel, a table, and a closing
@@ -19,6 +21,7 @@ bpf_oom_begin
 mode=test
 case "${1:-}" in
 --bench) mode=bench ;;
+--soak) mode=soak ;;
 --build) mode=build ;;
 esac
 
@@ -70,10 +73,19 @@ for entry in "${TEST_KERNELS[@]}"; do
 		result "$name" dkms_build FAIL "see $OUT/$kver/dkms.log"
 		tail -n 20 "$OUT/$kver/dkms.log"
 	fi
-	# A test-only module (not part of bpf-oom) that stands in for a livepatch.
-	rm -rf "$OUT/$kver/kmod" && cp -r "$BPF_OOM_TOP/tests/kmod" "$OUT/$kver/kmod"
-	if ! in_rootfs make -s -C "/usr/src/linux-headers-$kver" M="$CHROOT_SRC/build/$kver/kmod" \
-		modules >"$OUT/$kver/kmod.log" 2>&1; then
+	# Test-only modules (not part of bpf-oom): a stand-in for a livepatch,
+	# a victim that cannot exit; and bpf-oom's own fault-injection build
+	# (BPF_OOM_TESTING=1, from the same sources DKMS got), which is the
+	# only one with test parameters.
+	rm -rf "$OUT/$kver/kmod" "$OUT/$kver/testing-src" && cp -r "$BPF_OOM_TOP/tests/kmod" "$OUT/$kver/kmod"
+	if ! in_rootfs sh -c "
+		set -e
+		make -s -C /usr/src/linux-headers-$kver M=$CHROOT_SRC/build/$kver/kmod modules
+		make -s -C $CHROOT_SRC dkms-src DESTDIR=$CHROOT_SRC/build/$kver/testing-src
+		cd $CHROOT_SRC/build/$kver/testing-src/usr/src/bpf-oom-$VERSION
+		make -s module KVER=$kver KDIR=/usr/src/linux-headers-$kver BPF_OOM_TESTING=1
+		cp bpf_oom.ko $CHROOT_SRC/build/$kver/kmod/bpf_oom_testing.ko
+	" >"$OUT/$kver/kmod.log" 2>&1; then
 		result "$name" test_kmod_build FAIL "see $OUT/$kver/kmod.log"
 	fi
 done
@@ -106,7 +118,15 @@ fi
 if [ $mode = bench ]; then
 	job='insmod /bpf-oom/bpf_oom.ko && /bpf-oom/tests/bench_memcg 20000 &&
 		/bpf-oom/tests/bench_oom 100 1000 && /bpf-oom/tests/bench_psi 0 &&
-		/bpf-oom/tests/bench_psi 2'
+		/bpf-oom/tests/bench_psi 2 && /bpf-oom/tests/bench_psi 0 squeezed'
+elif [ $mode = soak ]; then
+	soak_secs=${BPF_OOM_SOAK_SECS:-600}
+	VM_TIMEOUT=$((soak_secs + 900))
+	# the soak, then a clean unload (after the last BPF user, RCU may
+	# need a moment)
+	job="insmod /bpf-oom/bpf_oom.ko && /bpf-oom/tests/soak $soak_secs
+		i=0; while ! rmmod bpf_oom 2>/tmp/rmmod.err && [ \$i -lt 50 ]; do sleep 0.1; i=\$((i + 1)); done
+		if [ -e /sys/module/bpf_oom ]; then echo \"FAIL soak_module_unload: \$(cat /tmp/rmmod.err)\"; else echo 'PASS soak_module_unload'; fi"
 else
 	job='. /bpf-oom/suite.sh'
 fi
@@ -160,7 +180,7 @@ for entry in "${TEST_KERNELS[@]}"; do
 	else
 		result "$name" console_clean PASS
 	fi
-	if [ $mode = test ]; then
+	if [ $mode != bench ]; then
 		result "$name" vm_run PASS "$kver booted and ran in $secs s"
 	elif [ "$(sed -n 's/^@@BPFOOM-DONE //p' "$vmout/results.log")" = 0 ]; then
 		result "$name" bench PASS "in $secs s"

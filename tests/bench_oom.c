@@ -12,7 +12,10 @@
  *    the call (with a policy attached that is the shim, the policy and, if
  *    it declines, the kernel's own path);
  *  - time from the hog's start to its exit (allocation, OOM, kill, exit).
- * Each mode runs ROUNDS times; the medians are compared. The OOM report's
+ * ROUNDS rounds, each a stock OOM then a policy OOM (interleaved, so drift
+ * hits both sides alike); medians with min and max. Every round must kill
+ * exactly the hog, and on the policy side the policy itself must have done
+ * it (its counters): otherwise the benchmark fails. The OOM report's
  * task dump (vm.oom_dump_tasks) is turned off and the console quietened:
  * printing a thousand tasks to a TCG serial port would be all we measured.
  */
@@ -31,7 +34,7 @@
 #include "testlib.h"
 #include "oom_largest_leaf.skel.h"
 
-#define ROUNDS 5
+#define ROUNDS 7
 #define TRACING "/sys/kernel/tracing"
 
 static int nr_cgroups = 100, nr_tasks = 1000;
@@ -102,38 +105,28 @@ static int one_oom(double *exit_s, double *oom_us)
 	pid = tl_spawn_in_cg("bench/hog", hog, NULL);
 	if (pid < 0 || waitpid(pid, &status, 0) != pid)
 		return -1;
-	if (getenv("BENCH_VERBOSE"))
-		fprintf(stderr, "round: %.3f s\n", tl_now() - t0);
 	*exit_s = tl_now() - t0;
 	tl_write_file(TRACING "/tracing_on", "0");
 	*oom_us = oom_trace_us();
-	return WIFSIGNALED(status) ? 0 : -1;
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL ? 0 : -1;
 }
 
-static int run(const char *label, double *exit_med, double *oom_med)
+/* Median, min and max of @v (sorted in place). */
+static void print_stat(const char *label, const char *what, double *v, int n, double scale,
+		       const char *unit)
 {
-	double ex[ROUNDS], us[ROUNDS];
-	int i;
-
-	for (i = 0; i < ROUNDS; i++)
-		if (one_oom(&ex[i], &us[i]))
-			return fprintf(stderr, "bench: %s: OOM round %d failed\n", label, i), -1;
-	tl_sort_doubles(ex, ROUNDS);
-	tl_sort_doubles(us, ROUNDS);
-	*exit_med = ex[ROUNDS / 2];
-	*oom_med = us[ROUNDS / 2];
-	printf("bench oom: %-28s out_of_memory() %9.1f us   OOM-to-exit %7.1f ms  (medians of %d)\n",
-	       label, *oom_med, *exit_med * 1e3, ROUNDS);
-	return 0;
+	tl_sort_doubles(v, n);
+	printf("bench oom: %-24s %-16s median %9.1f %s  (min %.1f, max %.1f, %d rounds)\n",
+	       label, what, v[n / 2] * scale, unit, v[0] * scale, v[n - 1] * scale, n);
 }
 
 int main(int argc, char **argv)
 {
-	double stock_exit, stock_us, pol_exit, pol_us;
+	double ex[2][ROUNDS], us[2][ROUNDS];
+	unsigned long long hog_id, kills, killed;
 	struct oom_largest_leaf_bpf *skel;
-	struct bpf_link *link;
 	char cg[64];
-	int i, pid;
+	int i, pid, side;
 
 	if (argc > 2) {
 		nr_cgroups = atoi(argv[1]);
@@ -148,6 +141,7 @@ int main(int argc, char **argv)
 	tl_cg_write("bench", "memory.max", "268435456");
 	tl_cg_write("bench", "memory.swap.max", "0");
 	tl_cg_create("bench/hog");
+	hog_id = tl_cg_id("bench/hog");
 	for (i = 0; i < nr_cgroups; i++) {
 		snprintf(cg, sizeof(cg), "bench/c%d", i);
 		tl_cg_create(cg);
@@ -160,7 +154,12 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	printf("bench oom: %d tasks in %d memcgs under /bench (256 MiB), victim: /bench/hog\n",
+	skel = oom_largest_leaf_bpf__open_and_load();
+	if (!skel) {
+		fprintf(stderr, "bench oom: oom_largest_leaf cannot load: %s\n", strerror(errno));
+		return 1;
+	}
+	printf("bench oom: %d tasks in %d memcgs under /bench (256 MiB), victim: /bench/hog; stock and policy rounds interleaved\n",
 	       nr_tasks, nr_cgroups);
 	tl_write_file(TRACING "/tracing_on", "0");
 	if (!getenv("BENCH_NO_TRACE"))
@@ -171,20 +170,45 @@ int main(int argc, char **argv)
 	tl_write_file(TRACING "/set_graph_function", "out_of_memory");
 	tl_write_file(TRACING "/max_graph_depth", "1");
 
-	if (run("stock OOM killer", &stock_exit, &stock_us))
-		return 1;
-	skel = oom_largest_leaf_bpf__open_and_load();
-	if (!skel) {
-		printf("bench oom: oom_largest_leaf cannot load on this kernel (%s): policy side not measured\n",
-		       strerror(errno));
-		return 0;
+	/* round i: the stock killer, then the policy; both must kill the hog */
+	for (i = 0; i < ROUNDS; i++) {
+		for (side = 0; side < 2; side++) {
+			struct bpf_link *link = NULL;
+
+			kills = tl_cg_event("bench/hog", "oom_kill");
+			killed = skel->bss->processes_killed;
+			if (side && !(link = bpf_map__attach_struct_ops(skel->maps.oom_largest_leaf))) {
+				fprintf(stderr, "bench oom: attach: %s\n", strerror(errno));
+				return 1;
+			}
+			if (one_oom(&ex[side][i], &us[side][i])) {
+				fprintf(stderr, "bench oom: %s round %d: the hog did not die by SIGKILL\n",
+					side ? "policy" : "stock", i);
+				return 1;
+			}
+			bpf_link__destroy(link);
+			if (tl_cg_event("bench/hog", "oom_kill") != kills + 1) {
+				fprintf(stderr, "bench oom: %s round %d: expected exactly one OOM kill in /bench/hog\n",
+					side ? "policy" : "stock", i);
+				return 1;
+			}
+			/* the policy side counts only if the policy itself killed the hog */
+			if (side && (skel->bss->processes_killed != killed + 1 ||
+				     skel->bss->last_victim_cgroup != hog_id)) {
+				fprintf(stderr, "bench oom: policy round %d: the policy did not kill the hog (kills %llu -> %llu)\n",
+					i, killed, (unsigned long long)skel->bss->processes_killed);
+				return 1;
+			}
+		}
 	}
-	link = bpf_map__attach_struct_ops(skel->maps.oom_largest_leaf);
-	if (!link || run("oom_largest_leaf policy", &pol_exit, &pol_us))
-		return 1;
-	printf("bench oom: ratio policy/stock: out_of_memory() %.2fx, OOM-to-exit %.2fx\n",
-	       pol_us / stock_us, pol_exit / stock_exit);
-	bpf_link__destroy(link);
+	for (side = 0; side < 2; side++) {
+		const char *label = side ? "oom_largest_leaf policy" : "stock OOM killer";
+
+		print_stat(label, "out_of_memory()", us[side], ROUNDS, 1, "us");
+		print_stat(label, "OOM-to-exit", ex[side], ROUNDS, 1e3, "ms");
+	}
+	printf("bench oom: ratio policy/stock (medians): out_of_memory() %.2fx, OOM-to-exit %.2fx\n",
+	       us[1][ROUNDS / 2] / us[0][ROUNDS / 2], ex[1][ROUNDS / 2] / ex[0][ROUNDS / 2]);
 	oom_largest_leaf_bpf__destroy(skel);
 	tl_write_file(TRACING "/current_tracer", "nop");
 	return 0;

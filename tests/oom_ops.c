@@ -10,6 +10,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <pthread.h>
 #include <linux/capability.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -560,6 +561,159 @@ out:
 	tl_cg_destroy("attach_cg");
 }
 
+/* ---- races --------------------------------------------------------------- */
+
+struct racer {
+	struct bpf_map *map;
+	pthread_barrier_t *go;
+	int err;
+};
+
+static void *attach_fn(void *arg)
+{
+	struct racer *r = arg;
+	struct bpf_link *link;
+
+	pthread_barrier_wait(r->go);
+	link = bpf_map__attach_struct_ops(r->map);
+	r->err = link ? 0 : -errno;
+	/* keep the winner attached until both are done: the loser must see it */
+	pthread_barrier_wait(r->go);
+	bpf_link__destroy(link);
+	return NULL;
+}
+
+/* Two attachers race for one slot, 20 times: exactly one wins, the other gets -EBUSY. */
+static void attach_race(unsigned long long cgroup_id, const char *where)
+{
+	struct oom_policies_bpf *skel;
+	pthread_barrier_t go;
+	int round, wins = 0, busy = 0;
+
+	skel = policies_open(false, true, true);
+	if (!CHECK_PTR(skel, "open oom_policies"))
+		return;
+	skel->struct_ops.claim->cgroup_id = cgroup_id;
+	skel->struct_ops.decline->cgroup_id = cgroup_id;
+	if (!CHECK_OK(oom_policies_bpf__load(skel), "load"))
+		goto out;
+	pthread_barrier_init(&go, NULL, 2);
+	for (round = 0; round < 20; round++) {
+		struct racer a = { skel->maps.claim, &go, 1 }, b = { skel->maps.decline, &go, 1 };
+		pthread_t ta, tb;
+
+		if (pthread_create(&ta, NULL, attach_fn, &a))
+			break;
+		if (pthread_create(&tb, NULL, attach_fn, &b)) {
+			pthread_barrier_wait(&go);	/* release a */
+			pthread_barrier_wait(&go);
+			pthread_join(ta, NULL);
+			break;
+		}
+		pthread_join(ta, NULL);
+		pthread_join(tb, NULL);
+		wins += (a.err == 0) + (b.err == 0);
+		busy += (a.err == -EBUSY) + (b.err == -EBUSY);
+		CHECK((a.err == 0 && b.err == -EBUSY) || (a.err == -EBUSY && b.err == 0),
+		      "%s round %d: expected one attach and one -EBUSY, got %d and %d", where,
+		      round, a.err, b.err);
+	}
+	CHECK(wins == 20 && busy == 20, "%s: %d wins and %d -EBUSY in 20 rounds", where, wins, busy);
+	pthread_barrier_destroy(&go);
+out:
+	oom_policies_bpf__destroy(skel);
+}
+
+static void test_oom_attach_race_one_slot(void)
+{
+	tl_cg_create("race_cg");
+	attach_race(0, "system-wide");
+	attach_race(tl_cg_id("race_cg"), "/race_cg");
+	CHECK(!listed("test_claim", 0, NULL) && !listed("test_decline", 0, NULL),
+	      "a racer is still listed after detaching");
+	tl_cg_destroy("race_cg");
+}
+
+struct remover {
+	pthread_barrier_t *go;
+	int delay_us;	/* before the rmdir */
+	int err;
+};
+
+static void *rmdir_fn(void *arg)
+{
+	struct remover *r = arg;
+
+	pthread_barrier_wait(r->go);
+	usleep(r->delay_us);
+	r->err = rmdir(TL_CGROUP_ROOT "/race_rm") ? -errno : 0;
+	return NULL;
+}
+
+/*
+ * Attach to a cgroup while it is being removed, 30 times. Either the
+ * attach fails with -ENOENT, or it succeeds and the removal detaches it
+ * (handle_cgroup_offline once): never an attachment left behind. A third
+ * of the rounds remove 100 ms after the attach starts and a third attach
+ * 100 ms after the removal (so both outcomes are certain to be seen); the
+ * rest start both at once, the rmdir 0 to 4.5 ms later.
+ */
+static void test_oom_attach_races_cgroup_removal(void)
+{
+	int round, attached = 0, enoent = 0, offline = 0;
+	pthread_barrier_t go;
+
+	pthread_barrier_init(&go, NULL, 2);
+	for (round = 0; round < 30; round++) {
+		struct oom_policies_bpf *skel = policies_open(false, true, false);
+		int attach_delay = round % 3 == 1 ? 100000 : 0;
+		struct remover r = { &go, round % 3 == 0 ? 100000 : (round % 10) * 500, 1 };
+		unsigned long long id;
+		struct bpf_link *link;
+		pthread_t t;
+		int err, i;
+
+		if (!CHECK_PTR(skel, "open") || !CHECK_OK(tl_cg_create("race_rm"), "mkdir /race_rm")) {
+			oom_policies_bpf__destroy(skel);
+			break;
+		}
+		id = tl_cg_id("race_rm");
+		skel->struct_ops.decline->cgroup_id = id;
+		if (!CHECK_OK(oom_policies_bpf__load(skel), "load") ||
+		    !CHECK_OK(pthread_create(&t, NULL, rmdir_fn, &r), "start the remover")) {
+			oom_policies_bpf__destroy(skel);
+			tl_cg_destroy("race_rm");
+			break;
+		}
+		pthread_barrier_wait(&go);
+		usleep(attach_delay);
+		link = bpf_map__attach_struct_ops(skel->maps.decline);
+		err = link ? 0 : -errno;
+		pthread_join(t, NULL);
+		CHECK_EQ(r.err, 0, "rmdir /race_rm");
+		CHECK(err == 0 || err == -ENOENT, "round %d: attach: expected 0 or -ENOENT, got %d",
+		      round, err);
+		attached += !err;
+		enoent += err == -ENOENT;
+		/* the removal's offline work detaches it, at once */
+		for (i = 0; i < 500 && listed("test_decline", id, NULL); i++)
+			usleep(10000);
+		CHECK(!listed("test_decline", id, NULL), "round %d: still attached 5 s after the removal",
+		      round);
+		if (!err)
+			CHECK_EQ(skel->bss->offline_calls, 1, "handle_cgroup_offline calls");
+		offline += skel->bss->offline_calls;
+		bpf_link__destroy(link);
+		oom_policies_bpf__destroy(skel);
+	}
+	pthread_barrier_destroy(&go);
+	printf("# attach vs removal: %d attached (then detached by the removal), %d -ENOENT\n",
+	       attached, enoent);
+	CHECK(attached > 0 && enoent > 0, "the race never went both ways: %d attached, %d -ENOENT",
+	      attached, enoent);
+	CHECK_EQ(offline, attached, "handle_cgroup_offline calls in all");
+}
+
 /* ---- the policy list --------------------------------------------------- */
 
 /* Is there a "/proc/bpf_oom/policies" line for @name at @cgroup_id? */
@@ -807,6 +961,8 @@ static const struct tl_test tests[] = {
 	{ "oom_chain_memcg_policy_declines", test_oom_chain_memcg_policy_declines },
 	{ "oom_global_system_wide_policy", test_oom_global_system_wide_policy },
 	{ "oom_attach_errors", test_oom_attach_errors },
+	{ "oom_attach_race_one_slot", test_oom_attach_race_one_slot },
+	{ "oom_attach_races_cgroup_removal", test_oom_attach_races_cgroup_removal },
 	{ "oom_cgroup_offline", test_oom_cgroup_offline },
 	{ "oom_attach_detach_loop_during_ooms", test_oom_attach_detach_loop_during_ooms },
 	{ "oom_rmmod_refused_while_attached", test_oom_rmmod_refused_while_attached },

@@ -104,9 +104,11 @@ int topo_run(int pids[NR_HOGS], int *status, int *target_pid, int target, int *c
 	}
 	close(go[0]);
 	close(done[1]);
-	/* without a reader, cg5's ready byte would kill it (SIGPIPE) */
+	/* cg5 writes its ready byte here only if someone reads it */
 	if (cg5_done)
 		*cg5_done = done[0];
+	else
+		close(done[0]);
 	pids[CG5] = pid;
 	if (target_pid)
 		*target_pid = pids[target];

@@ -13,6 +13,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <pthread.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
@@ -596,6 +597,15 @@ static void test_psi_verifier_kfuncs_per_ops(void)
 	expect_rejected(load_ops_alone("psi_calls_kill_process", "psi_kills", "psi_event_nop"),
 			"bpf_oom_kill_process from bpf_psi_ops init",
 			"calling kernel function bpf_oom_kill_process is not allowed");
+	err = load_ops_alone("psi_text_control", "psi_text_literal", "psi_creates_trigger");
+	CHECK(!err, "control (bpf_out_of_memory with a string literal) must load, got %d:\n%s",
+	      err, vlog);
+	expect_rejected(load_ops_alone("psi_text_rw", "psi_text_writable", "psi_creates_trigger"),
+			"bpf_out_of_memory with a writable constraint text",
+			"does not point to a readonly map");
+	expect_rejected(load_ops_alone("psi_text_nullptr", "psi_text_null", "psi_creates_trigger"),
+			"bpf_out_of_memory with a NULL constraint text",
+			"Possibly NULL pointer passed to trusted");	/* 6.12: arg3, 7.3: R4 */
 	expect_rejected(load_ops_alone("psi_atomic_init", "psi_creates_trigger_atomic",
 				       "psi_event_nop"),
 			"bpf_psi_create_trigger from a non-sleepable init",
@@ -603,6 +613,79 @@ static void test_psi_verifier_kfuncs_per_ops(void)
 	expect_rejected(load_ops_alone(NULL, "syscall_declares_oom", NULL),
 			"bpf_out_of_memory from a syscall program",
 			"calling kernel function bpf_out_of_memory is not allowed");
+}
+
+/* ---- detaching an OOM policy whose handler is running ------------------ */
+
+struct detacher {
+	struct bpf_link *link;
+	volatile int done;
+};
+
+static void *detach_fn(void *arg)
+{
+	struct detacher *d = arg;
+
+	bpf_link__destroy(d->link);
+	d->done = 1;
+	return NULL;
+}
+
+/*
+ * (An OOM test, here for the oom_lock holder it shares with the PSI
+ * tests.) Detach returns only once the running handler has returned, and
+ * the policy is never called again: the next OOM is the kernel's.
+ */
+static void test_oom_detach_waits_for_running_handler(void)
+{
+	struct psi_policies_bpf *skel = NULL;
+	struct detacher d = { NULL, 0 };
+	pthread_t thread;
+	bool started = false;
+	int hog = -1;
+	u64 calls;
+
+	if (!CHECK_OK(tl_cg_create("hold_cg"), "mkdir /hold_cg"))
+		return;
+	tl_cg_write("hold_cg", "memory.max", "16777216");
+	tl_cg_write("hold_cg", "memory.swap.max", "0");
+	skel = psi_policies_bpf__open();
+	if (!CHECK_PTR(skel, "open psi_policies"))
+		goto out;
+	skel->struct_ops.hold_oom_lock->cgroup_id = tl_cg_id("hold_cg");
+	if (!CHECK_OK(psi_policies_bpf__load(skel), "load psi_policies"))
+		goto out;
+	d.link = bpf_map__attach_struct_ops(skel->maps.hold_oom_lock);
+	if (!CHECK_PTR(d.link, "attach the oom_lock holder to /hold_cg"))
+		goto out;
+	hog = tl_spawn_in_cg("hold_cg", memcg_hog, (void *)32L);
+	if (!CHECK(hog > 0, "hog did not start: %d", hog) ||
+	    !CHECK(wait_nonzero(&skel->bss->holding, 30000), "the handler never ran"))
+		goto out;
+	if (!CHECK_OK(pthread_create(&thread, NULL, detach_fn, &d), "start the detaching thread"))
+		goto out;
+	started = true;
+	usleep(500000);
+	CHECK(!d.done, "detach returned while the handler was still running");
+	calls = skel->bss->hold_calls;
+	skel->bss->release = 1;
+	pthread_join(thread, NULL);
+	started = false;
+	d.link = NULL;
+	CHECK(d.done, "detach did not return");
+	/* the hog's next OOM (and every later one) is the kernel's */
+	expect_hog_killed(&hog, 60000, "the hog (killed by the kernel after the detach)");
+	CHECK_EQ(skel->bss->hold_calls, calls, "handler calls after detach returned");
+out:
+	if (skel)
+		skel->bss->release = 1;
+	if (started)
+		pthread_join(thread, NULL);
+	bpf_link__destroy(d.link);
+	if (hog > 0)
+		tl_reap(hog, SIGKILL);
+	psi_policies_bpf__destroy(skel);
+	tl_cg_destroy("hold_cg");
 }
 
 /* BPF itself wants CAP_BPF and CAP_PERFMON; bpf-oom also CAP_SYS_ADMIN. */
@@ -636,6 +719,7 @@ out:
 static const struct tl_test tests[] = {
 	{ "psi_verifier_kfuncs_per_ops", test_psi_verifier_kfuncs_per_ops },
 	{ "psi_attach_needs_cap_sys_admin", test_psi_attach_needs_cap_sys_admin },
+	{ "oom_detach_waits_for_running_handler", test_oom_detach_waits_for_running_handler },
 	{ "psi_trigger_args_privileged", test_psi_trigger_args_privileged },
 	{ "psi_trigger_args_unprivileged", test_psi_trigger_args_unprivileged },
 	{ "psi_upstream_scenario", test_psi_upstream_scenario },

@@ -63,6 +63,8 @@ int tl_main(int argc, char **argv, const struct tl_test *tests, size_t n)
 	int a;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* a child that died early must fail a check, not kill the test (SIGPIPE) */
+	signal(SIGPIPE, SIG_IGN);
 	tl_libbpf_quiet();
 	for (i = 0; i < n; i++) {
 		bool selected = argc < 2;
@@ -276,6 +278,14 @@ int tl_spawn_in_cg(const char *cg, int (*fn)(void *arg, int ready_fd), void *arg
 		return -errno;
 	if (pid == 0) {
 		close(pfd[0]);
+		/*
+		 * Nothing of the parent's but the ready pipe: an inherited BPF
+		 * link fd would keep the parent's policy attached after the
+		 * parent detached it, until this child exits.
+		 */
+		if (pfd[1] > 3)
+			close_range(3, pfd[1] - 1, 0);
+		close_range(pfd[1] + 1, ~0U, 0);
 		if (tl_cg_enter(cg, 0))
 			_exit(112);
 		_exit(fn(arg, pfd[1]));

@@ -82,7 +82,8 @@ int tl_cg_read_u64(const char *cg, const char *file, unsigned long long *val);
 int tl_kernel_enum(const char *type, const char *name, long long *val);
 
 /* Start a child that runs @fn(arg) inside @cg (it writes its own pid into
- * cgroup.procs first); the parent waits until the child signals it is ready. */
+ * cgroup.procs first); the parent waits until the child signals it is ready.
+ * The child keeps no descriptor of the parent's but stdio and @ready_fd. */
 int tl_spawn_in_cg(const char *cg, int (*fn)(void *arg, int ready_fd), void *arg);
 void tl_child_ready(int ready_fd);
 /* Add or drop capability @cap (< 32) in this thread's effective set; 0 or -errno. */

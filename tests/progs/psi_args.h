@@ -18,7 +18,7 @@ enum psi_arg_case {
 	ARG_NO_CGROUP,
 	ARG_VALID_CGROUP,		/* some memory on io_cgroup_id, 2 s window */
 	ARG_VALID_SYSTEM,		/* full cpu system-wide, 2 s window */
-	OOM_BAD_FLAGS,			/* bpf_out_of_memory(NULL, 0, 2, NULL) */
+	OOM_BAD_FLAGS,			/* bpf_out_of_memory(NULL, 0, 2, "") */
 	OOM_ORDER_NEGATIVE,		/* order -1 */
 	OOM_ORDER_ABOVE_MAX,		/* order 11 (MAX_PAGE_ORDER is 10 on x86) */
 	NR_ARGS,

@@ -31,7 +31,7 @@ void bpf_cgroup_release(struct cgroup *cgrp) __ksym;
 
 u64 high_pressure_cgroup_id;	/* set by userspace: cg2 */
 u64 io_cgroup_id;		/* set by userspace: cg1 */
-char constraint_name[] = "CONSTRAINT_BPF_PSI_MEM";
+const char constraint_name[] = "CONSTRAINT_BPF_PSI_MEM";
 
 int init_ret_mem = 1, init_ret_io = 1;
 u64 events, event_cgroup_id;
@@ -136,9 +136,9 @@ int BPF_PROG(args_init, struct bpf_psi *bpf_psi)
 							   100000, 2000000);
 	arg_ret[ARG_VALID_SYSTEM] = bpf_psi_create_trigger(bpf_psi, 0, PSI_CPU | BPF_PSI_FULL,
 							   100000, 2000000);
-	arg_ret[OOM_BAD_FLAGS] = bpf_out_of_memory(NULL, 0, 2, NULL);
-	arg_ret[OOM_ORDER_NEGATIVE] = bpf_out_of_memory(NULL, -1, 0, NULL);
-	arg_ret[OOM_ORDER_ABOVE_MAX] = bpf_out_of_memory(NULL, 11, 0, NULL);
+	arg_ret[OOM_BAD_FLAGS] = bpf_out_of_memory(NULL, 0, 2, "");
+	arg_ret[OOM_ORDER_NEGATIVE] = bpf_out_of_memory(NULL, -1, 0, "");
+	arg_ret[OOM_ORDER_ABOVE_MAX] = bpf_out_of_memory(NULL, 11, 0, "");
 	return 0;
 }
 
@@ -175,7 +175,7 @@ void BPF_PROG(system_event, struct bpf_psi *bpf_psi, struct psi_trigger *t)
 	if (system_events++)
 		return;
 	system_event_cgroup_id = bpf_psi_trigger_cgroup_id(t);
-	system_oom_ret = bpf_out_of_memory(NULL, 0, BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK, NULL);
+	system_oom_ret = bpf_out_of_memory(NULL, 0, BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK, "");
 }
 
 SEC(".struct_ops.link")
@@ -205,8 +205,7 @@ struct bpf_psi_ops count = {
 
 u64 busy_cgroup_id;
 int busy_ret = 1;
-/* writable, as in upstream's test: the verifier checks the argument as memory it may write */
-char busy_constraint[] = "CONSTRAINT_BPF_BUSY_TEST";
+const char busy_constraint[] = "CONSTRAINT_BPF_BUSY_TEST";
 int busy_init_ret = 0;	/* what init returns: tests a failing init */
 
 SEC("struct_ops.s/init")
@@ -236,6 +235,7 @@ struct bpf_psi_ops busy = {
 
 u64 holding;	/* the handler is running (under oom_lock) */
 u64 release;	/* set by userspace to let it return */
+u64 hold_calls;	/* how often the handler was called */
 
 static u64 hold_deadline;
 static bool hold_done;
@@ -246,6 +246,7 @@ int BPF_PROG(hold_lock, struct bpf_oom_ctx *octx, struct oom_control *oc)
 	int i, j;
 
 	/* at most 30 s, in case userspace never says */
+	hold_calls++;
 	hold_deadline = bpf_ktime_get_ns() + 30ULL * 1000000000;
 	hold_done = false;
 	holding = 1;

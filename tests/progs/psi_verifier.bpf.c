@@ -19,7 +19,7 @@ char _license[] SEC("license") = "GPL";
 SEC("struct_ops.s/handle_out_of_memory")
 int BPF_PROG(oom_declares_oom, struct bpf_oom_ctx *octx, struct oom_control *oc)
 {
-	return bpf_out_of_memory(NULL, 0, BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK, NULL);
+	return bpf_out_of_memory(NULL, 0, BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK, "");
 }
 
 SEC(".struct_ops.link")
@@ -70,6 +70,50 @@ struct bpf_psi_ops psi_control = {
 	.handle_psi_event = (void *)psi_event_nop,
 };
 
+/*
+ * bpf_out_of_memory()'s constraint text: a read-only string the verifier
+ * checks whole. A string literal loads (the control); a writable array,
+ * which the kernel could read past what the verifier checked, and NULL are
+ * refused.
+ */
+SEC("struct_ops.s/handle_psi_event")
+void BPF_PROG(psi_text_literal, struct bpf_psi *bpf_psi, struct psi_trigger *t)
+{
+	bpf_out_of_memory(NULL, 0, 0, "CONSTRAINT_BPF_TEST");
+}
+
+SEC(".struct_ops.link")
+struct bpf_psi_ops psi_text_control = {
+	.init = (void *)psi_creates_trigger,
+	.handle_psi_event = (void *)psi_text_literal,
+};
+
+char writable_text[16] = "CONSTRAINT_RW";
+
+SEC("struct_ops.s/handle_psi_event")
+void BPF_PROG(psi_text_writable, struct bpf_psi *bpf_psi, struct psi_trigger *t)
+{
+	bpf_out_of_memory(NULL, 0, 0, writable_text);
+}
+
+SEC(".struct_ops.link")
+struct bpf_psi_ops psi_text_rw = {
+	.init = (void *)psi_creates_trigger,
+	.handle_psi_event = (void *)psi_text_writable,
+};
+
+SEC("struct_ops.s/handle_psi_event")
+void BPF_PROG(psi_text_null, struct bpf_psi *bpf_psi, struct psi_trigger *t)
+{
+	bpf_out_of_memory(NULL, 0, 0, NULL);
+}
+
+SEC(".struct_ops.link")
+struct bpf_psi_ops psi_text_nullptr = {
+	.init = (void *)psi_creates_trigger,
+	.handle_psi_event = (void *)psi_text_null,
+};
+
 /* A non-sleepable init cannot create triggers (they sleep). */
 SEC("struct_ops/init")
 int BPF_PROG(psi_creates_trigger_atomic, struct bpf_psi *bpf_psi)
@@ -87,5 +131,5 @@ struct bpf_psi_ops psi_atomic_init = {
 SEC("?syscall")
 int syscall_declares_oom(void *ctx)
 {
-	return bpf_out_of_memory(NULL, 0, 0, NULL);
+	return bpf_out_of_memory(NULL, 0, 0, "");
 }

@@ -90,9 +90,26 @@ case "$?:$out" in
 *) fail $t "expected exit 1 and 'the bpf_oom module is not loaded', got: $out" ;;
 esac
 
+# The test parameter exists only in the fault-injection build: the module
+# users get ignores it (and says so).
+t=module_has_no_test_parameters
+if ! insmod $ko require_ksym=bpf_oom_no_such_symbol 2>/tmp/insmod.err; then
+	fail $t "insmod with require_ksym= failed: $(cat /tmp/insmod.err)"
+elif [ -e /sys/module/bpf_oom/parameters/require_ksym ]; then
+	fail $t "the production module has the test parameter require_ksym"
+	unload
+elif ! dmesg | grep -q "bpf_oom: unknown parameter 'require_ksym' ignored"; then
+	fail $t "no 'unknown parameter' line for require_ksym"
+	unload
+elif ! unload; then
+	fail $t "rmmod: $(cat /tmp/rmmod.err)"
+else
+	pass $t
+fi
+
 # A kernel symbol the module needs is missing: the load fails, naming it.
 t=module_refuses_missing_symbol
-if insmod $ko require_ksym=bpf_oom_no_such_symbol 2>/tmp/insmod.err; then
+if insmod /bpf-oom/bpf_oom_testing.ko require_ksym=bpf_oom_no_such_symbol 2>/tmp/insmod.err; then
 	fail $t "bpf_oom loaded although a required symbol is missing"
 	unload
 elif ! dmesg | grep -q "bpf_oom: kernel symbol bpf_oom_no_such_symbol not found"; then
