@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * soak_policy.bpf.c - the soak's acting policy: in the largest leaf memcg
- * of the OOM's domain, kill the task with the most mapped memory (total_vm)
- * that is neither an OOM victim nor -1000. Like the kernel's choice, but
+ * of the OOM's domain, kill the task with the most anonymous memory (its
+ * mm's MM_ANONPAGES counter, without the per-CPU deltas: close enough to
+ * tell a growing worker from a 2 MiB bystander) that is neither an OOM
+ * victim nor -1000. (Not total_vm: every soak child is a fork of the same
+ * parent and maps the same 80-odd MiB it never touches.) Like the kernel's choice, but
  * decided in BPF, so that the soak exercises policy kills and the kernel's
  * fallback (when it declines) side by side.
  */
@@ -22,13 +25,16 @@ void bpf_cgroup_release(struct cgroup *cgrp) __ksym;
 void bpf_rcu_read_lock(void) __ksym;
 void bpf_rcu_read_unlock(void) __ksym;
 
+/* OOMs of this memcg are left to the kernel (its fallback gets exercised too) */
+const volatile u64 decline_cgroup_id;
+
 u64 invocations, kills, declines;
 
 /* scratch, in globals: see bpf/oom_largest_leaf.bpf.c */
 static u64 best_id;
 static s64 best_size;
 static int best_pid;
-static u64 best_vm;
+static s64 best_rss;
 
 static void find_largest_leaf(struct mem_cgroup *root)
 {
@@ -64,15 +70,15 @@ static void find_largest_task(struct cgroup *cgrp)
 	struct task_struct *task;
 
 	best_pid = 0;
-	best_vm = 0;
+	best_rss = -1;
 	bpf_for_each(css_task, task, &cgrp->self, CSS_TASK_ITER_PROCS) {
-		u64 vm;
+		s64 rss;
 
 		if (bpf_task_is_oom_victim(task) || task->signal->oom_score_adj == -1000)
 			continue;
-		vm = BPF_CORE_READ(task, mm, total_vm);
-		if (vm > best_vm) {
-			best_vm = vm;
+		rss = BPF_CORE_READ(task, mm, rss_stat[MM_ANONPAGES].count);
+		if (rss > best_rss) {
+			best_rss = rss;
 			best_pid = task->pid;
 		}
 	}
@@ -84,13 +90,16 @@ void bpf_task_release(struct task_struct *p) __ksym;
 SEC("struct_ops.s/handle_out_of_memory")
 int BPF_PROG(handle_out_of_memory, struct bpf_oom_ctx *octx, struct oom_control *oc)
 {
-	struct mem_cgroup *root;
+	struct mem_cgroup *oom_memcg = oc->memcg, *root;
 	struct task_struct *task;
 	struct cgroup *cgrp;
 	int ret;
 
 	invocations++;
-	root = oc->memcg ? bpf_get_mem_cgroup(&oc->memcg->css) : bpf_get_root_mem_cgroup();
+	if (oom_memcg && decline_cgroup_id && oom_memcg->css.cgroup->kn->id == decline_cgroup_id)
+		goto decline;
+	/* one load of oc->memcg, null-checked: the verifier follows that */
+	root = oom_memcg ? bpf_get_mem_cgroup(&oom_memcg->css) : bpf_get_root_mem_cgroup();
 	if (!root)
 		return 0;
 	find_largest_leaf(root);
