@@ -289,6 +289,38 @@ static long victims_stat(const char *key)
 	return v;
 }
 
+/*
+ * The forward-progress set-up: @cg (memory.max @max, no swap) with
+ * children a and b, and test_kill_pid attached system-wide (its target set
+ * by the test). Returns the link (NULL, a check failed) and the skeleton.
+ */
+static struct bpf_link *fp_setup(const char *cg, const char *max, struct oom_policies_bpf **skelp)
+{
+	struct oom_policies_bpf *skel;
+	struct bpf_link *link;
+	char path[64];
+
+	tl_cg_create(cg);
+	tl_cg_write(cg, "memory.max", max);
+	tl_cg_write(cg, "memory.swap.max", "0");
+	tl_cg_write(cg, "cgroup.subtree_control", "+memory");
+	snprintf(path, sizeof(path), "%s/a", cg);
+	tl_cg_create(path);
+	snprintf(path, sizeof(path), "%s/b", cg);
+	tl_cg_create(path);
+	*skelp = skel = oom_policies_bpf__open();
+	if (!CHECK_PTR(skel, "open oom_policies"))
+		return NULL;
+	bpf_map__set_autocreate(skel->maps.decline, false);
+	bpf_map__set_autocreate(skel->maps.claim, false);
+	bpf_map__set_autocreate(skel->maps.no_handler, false);
+	if (!CHECK_OK(oom_policies_bpf__load(skel), "load oom_policies"))
+		return NULL;
+	link = bpf_map__attach_struct_ops(skel->maps.kill_pid);
+	CHECK_PTR(link, "attach kill_pid");
+	return link;
+}
+
 #define PIN_FILE "/tmp/bpf-oom-pinned"
 
 /* /fp/a: 24 MiB in a tmpfs file, charged to /fp/a, that outlives it. */
@@ -351,22 +383,8 @@ static void test_oom_forward_progress_pinned(void)
 	long expired;
 
 	unlink(PIN_FILE);
-	tl_cg_create("fp");
-	tl_cg_write("fp", "memory.max", "50331648");
-	tl_cg_write("fp", "memory.swap.max", "0");
-	tl_cg_write("fp", "cgroup.subtree_control", "+memory");
-	tl_cg_create("fp/a");
-	tl_cg_create("fp/b");
-	skel = oom_policies_bpf__open();
-	if (!CHECK_PTR(skel, "open oom_policies"))
-		goto out;
-	bpf_map__set_autocreate(skel->maps.decline, false);
-	bpf_map__set_autocreate(skel->maps.claim, false);
-	bpf_map__set_autocreate(skel->maps.no_handler, false);
-	if (!CHECK_OK(oom_policies_bpf__load(skel), "load oom_policies"))
-		goto out;
-	link = bpf_map__attach_struct_ops(skel->maps.kill_pid);
-	if (!CHECK_PTR(link, "attach kill_pid"))
+	link = fp_setup("fp", "50331648", &skel);
+	if (!link)
 		goto out;
 	pinner = tl_spawn_in_cg("fp/a", pinner_fn, NULL);
 	holder = tl_spawn_in_cg("fp/b", anon_fn, (void *)12L);
@@ -468,22 +486,8 @@ static void test_oom_forward_progress_stuck(void)
 		return;
 	}
 	tl_write_file(WAIT_MS_PARAM, "1000");
-	tl_cg_create("st");
-	tl_cg_write("st", "memory.max", "41943040");
-	tl_cg_write("st", "memory.swap.max", "0");
-	tl_cg_write("st", "cgroup.subtree_control", "+memory");
-	tl_cg_create("st/a");
-	tl_cg_create("st/b");
-	skel = oom_policies_bpf__open();
-	if (!CHECK_PTR(skel, "open oom_policies"))
-		goto out;
-	bpf_map__set_autocreate(skel->maps.decline, false);
-	bpf_map__set_autocreate(skel->maps.claim, false);
-	bpf_map__set_autocreate(skel->maps.no_handler, false);
-	if (!CHECK_OK(oom_policies_bpf__load(skel), "load oom_policies"))
-		goto out;
-	link = bpf_map__attach_struct_ops(skel->maps.kill_pid);
-	if (!CHECK_PTR(link, "attach kill_pid"))
+	link = fp_setup("st", "41943040", &skel);
+	if (!link)
 		goto out;
 	stuck = tl_spawn_in_cg("st/a", stuck_fn, NULL);
 	if (!CHECK(stuck > 0, "the stuck task did not start: %d", stuck))

@@ -395,6 +395,32 @@ static int memcg_hog(void *arg, int ready)
 	return 0;
 }
 
+/*
+ * /@cg (16 MiB, no swap) with the oom_lock holder (hold_oom_lock) attached
+ * to it: its handler sits on oom_lock during the next OOM there until
+ * bss->release. Returns the link (NULL: a check failed) and the skeleton.
+ */
+static struct bpf_link *hold_setup(const char *cg, struct psi_policies_bpf **skelp)
+{
+	struct psi_policies_bpf *skel;
+	struct bpf_link *link;
+
+	*skelp = NULL;
+	if (!CHECK_OK(tl_cg_create(cg), "mkdir") ||
+	    !CHECK_OK(tl_cg_write(cg, "memory.max", "16777216"), "memory.max"))
+		return NULL;
+	tl_cg_write(cg, "memory.swap.max", "0");
+	*skelp = skel = psi_policies_bpf__open();
+	if (!CHECK_PTR(skel, "open psi_policies"))
+		return NULL;
+	skel->struct_ops.hold_oom_lock->cgroup_id = tl_cg_id(cg);
+	if (!CHECK_OK(psi_policies_bpf__load(skel), "load psi_policies"))
+		return NULL;
+	link = bpf_map__attach_struct_ops(skel->maps.hold_oom_lock);
+	CHECK_PTR(link, "attach the oom_lock holder");
+	return link;
+}
+
 static void test_psi_out_of_memory_busy(void)
 {
 	struct psi_policies_bpf *skel = NULL;
@@ -403,18 +429,8 @@ static void test_psi_out_of_memory_busy(void)
 
 	if (skip_without_memcg_kfuncs())
 		return;
-	if (!CHECK_OK(tl_cg_create("psi_busy"), "mkdir /psi_busy") ||
-	    !CHECK_OK(tl_cg_write("psi_busy", "memory.max", "16777216"), "memory.max"))
-		goto out;
-	tl_cg_write("psi_busy", "memory.swap.max", "0");
-	skel = psi_policies_bpf__open();
-	if (!CHECK_PTR(skel, "open psi_policies"))
-		goto out;
-	skel->struct_ops.hold_oom_lock->cgroup_id = tl_cg_id("psi_busy");
-	if (!CHECK_OK(psi_policies_bpf__load(skel), "load psi_policies"))
-		goto out;
-	hold = bpf_map__attach_struct_ops(skel->maps.hold_oom_lock);
-	if (!CHECK_PTR(hold, "attach the oom_lock holder to /psi_busy"))
+	hold = hold_setup("psi_busy", &skel);
+	if (!hold)
 		goto out;
 	/* an OOM in /psi_busy: the holder's handler sits on oom_lock */
 	hog = tl_spawn_in_cg("psi_busy", memcg_hog, (void *)32L);
@@ -645,18 +661,8 @@ static void test_oom_detach_waits_for_running_handler(void)
 	int hog = -1;
 	u64 calls;
 
-	if (!CHECK_OK(tl_cg_create("hold_cg"), "mkdir /hold_cg"))
-		return;
-	tl_cg_write("hold_cg", "memory.max", "16777216");
-	tl_cg_write("hold_cg", "memory.swap.max", "0");
-	skel = psi_policies_bpf__open();
-	if (!CHECK_PTR(skel, "open psi_policies"))
-		goto out;
-	skel->struct_ops.hold_oom_lock->cgroup_id = tl_cg_id("hold_cg");
-	if (!CHECK_OK(psi_policies_bpf__load(skel), "load psi_policies"))
-		goto out;
-	d.link = bpf_map__attach_struct_ops(skel->maps.hold_oom_lock);
-	if (!CHECK_PTR(d.link, "attach the oom_lock holder to /hold_cg"))
+	d.link = hold_setup("hold_cg", &skel);
+	if (!d.link)
 		goto out;
 	hog = tl_spawn_in_cg("hold_cg", memcg_hog, (void *)32L);
 	if (!CHECK(hog > 0, "hog did not start: %d", hog) ||
@@ -686,6 +692,62 @@ out:
 		tl_reap(hog, SIGKILL);
 	psi_policies_bpf__destroy(skel);
 	tl_cg_destroy("hold_cg");
+}
+
+/*
+ * The same for a PSI handler: detach returns only once the running
+ * handle_psi_event has returned; no event reaches the ops afterwards and
+ * its trigger is gone.
+ */
+static void test_psi_detach_waits_for_running_handler(void)
+{
+	struct psi_policies_bpf *skel = NULL;
+	struct detacher d = { NULL, 0 };
+	pthread_t thread;
+	bool started = false;
+	int hog = -1;
+	u64 calls;
+
+	if (!squeeze_cg("psi_hold", 16))
+		goto out;
+	skel = psi_policies_bpf__open();
+	if (!CHECK_PTR(skel, "open psi_policies"))
+		goto out;
+	skel->bss->psi_hold_cgroup_id = tl_cg_id("psi_hold");
+	if (!CHECK_OK(psi_policies_bpf__load(skel), "load psi_policies"))
+		goto out;
+	d.link = bpf_map__attach_struct_ops(skel->maps.psi_hold);
+	if (!CHECK_PTR(d.link, "attach psi_hold"))
+		goto out;
+	hog = tl_spawn_in_cg("psi_hold", squeezed_hog, (void *)64L);
+	if (!CHECK(hog > 0, "hog did not start: %d", hog) ||
+	    !CHECK(wait_nonzero(&skel->bss->psi_holding, 30000), "no PSI event within 30 s"))
+		goto out;
+	if (!CHECK_OK(pthread_create(&thread, NULL, detach_fn, &d), "start the detaching thread"))
+		goto out;
+	started = true;
+	usleep(500000);
+	CHECK(!d.done, "detach returned while handle_psi_event was still running");
+	calls = skel->bss->psi_hold_calls;
+	skel->bss->psi_release = 1;
+	pthread_join(thread, NULL);
+	started = false;
+	d.link = NULL;
+	CHECK(d.done, "detach did not return");
+	/* the hog still stalls: an attached trigger would fire again each window */
+	usleep(1500000);
+	CHECK_EQ(skel->bss->psi_hold_calls, calls, "handler calls after detach returned");
+	CHECK_EQ(psi_triggers(), 0, "triggers after detach");
+out:
+	if (skel)
+		skel->bss->psi_release = 1;
+	if (started)
+		pthread_join(thread, NULL);
+	bpf_link__destroy(d.link);
+	if (hog > 0)
+		tl_reap(hog, SIGKILL);
+	psi_policies_bpf__destroy(skel);
+	tl_cg_destroy("psi_hold");
 }
 
 /* BPF itself wants CAP_BPF and CAP_PERFMON; bpf-oom also CAP_SYS_ADMIN. */
@@ -720,6 +782,7 @@ static const struct tl_test tests[] = {
 	{ "psi_verifier_kfuncs_per_ops", test_psi_verifier_kfuncs_per_ops },
 	{ "psi_attach_needs_cap_sys_admin", test_psi_attach_needs_cap_sys_admin },
 	{ "oom_detach_waits_for_running_handler", test_oom_detach_waits_for_running_handler },
+	{ "psi_detach_waits_for_running_handler", test_psi_detach_waits_for_running_handler },
 	{ "psi_trigger_args_privileged", test_psi_trigger_args_privileged },
 	{ "psi_trigger_args_unprivileged", test_psi_trigger_args_unprivileged },
 	{ "psi_upstream_scenario", test_psi_upstream_scenario },

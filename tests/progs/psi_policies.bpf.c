@@ -240,20 +240,17 @@ u64 hold_calls;	/* how often the handler was called */
 static u64 hold_deadline;
 static bool hold_done;
 
-SEC("struct_ops.s/handle_out_of_memory")
-int BPF_PROG(hold_lock, struct bpf_oom_ctx *octx, struct oom_control *oc)
+/* Spin until *@release is set, 30 s at most (in case userspace never says). */
+static __always_inline void hold_until(volatile u64 *release)
 {
 	int i, j;
 
-	/* at most 30 s, in case userspace never says */
-	hold_calls++;
 	hold_deadline = bpf_ktime_get_ns() + 30ULL * 1000000000;
 	hold_done = false;
-	holding = 1;
 	/* an open-coded loop runs at most 1 << 23 times: nest two */
 	bpf_for(j, 0, 1 << 20) {
 		bpf_for(i, 0, 1 << 20) {
-			if (release || bpf_ktime_get_ns() > hold_deadline) {
+			if (*release || bpf_ktime_get_ns() > hold_deadline) {
 				hold_done = true;
 				break;
 			}
@@ -261,6 +258,14 @@ int BPF_PROG(hold_lock, struct bpf_oom_ctx *octx, struct oom_control *oc)
 		if (hold_done)
 			break;
 	}
+}
+
+SEC("struct_ops.s/handle_out_of_memory")
+int BPF_PROG(hold_lock, struct bpf_oom_ctx *octx, struct oom_control *oc)
+{
+	hold_calls++;
+	holding = 1;
+	hold_until(&release);
 	holding = 0;
 	return 0;
 }
@@ -269,4 +274,32 @@ SEC(".struct_ops.link")
 struct bpf_oom_ops hold_oom_lock = {
 	.handle_out_of_memory = (void *)hold_lock,
 	.name = "test_hold_oom_lock",
+};
+
+/* ---- psi_hold: a handle_psi_event that runs until released --------------- */
+
+u64 psi_hold_cgroup_id;
+u64 psi_holding;	/* the handler is running */
+u64 psi_release;	/* set by userspace to let it return */
+u64 psi_hold_calls;
+
+SEC("struct_ops.s/init")
+int BPF_PROG(psi_hold_init, struct bpf_psi *bpf_psi)
+{
+	return bpf_psi_create_trigger(bpf_psi, psi_hold_cgroup_id, PSI_MEM, 50000, 500000);
+}
+
+SEC("struct_ops.s/handle_psi_event")
+void BPF_PROG(psi_hold_event, struct bpf_psi *bpf_psi, struct psi_trigger *t)
+{
+	psi_hold_calls++;
+	psi_holding = 1;
+	hold_until(&psi_release);
+	psi_holding = 0;
+}
+
+SEC(".struct_ops.link")
+struct bpf_psi_ops psi_hold = {
+	.init = (void *)psi_hold_init,
+	.handle_psi_event = (void *)psi_hold_event,
 };

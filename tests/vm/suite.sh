@@ -76,6 +76,25 @@ else
 	fail $t "$dying cgroup(s) still dying 10 s after the tests removed them"
 fi
 
+# rmmod racing a detach, five times: the module cannot go while the policy
+# holds it; once the detach is through it unloads (RCU may take a moment)
+# and loads again. The console scan catches anything worse.
+t=module_unload_races_detach
+err=
+for i in 1 2 3 4 5; do
+	out=$($L attach $P 2>&1) || { err="round $i: attach: $out"; break; }
+	$L detach -s >/dev/null 2>&1 &
+	n=0
+	while [ $n -lt 200 ] && ! rmmod bpf_oom 2>/dev/null; do n=$((n + 1)); done
+	wait
+	if [ -e /sys/module/bpf_oom ] && ! unload; then
+		err="round $i: rmmod still fails after the detach: $(cat /tmp/rmmod.err)"
+		break
+	fi
+	insmod $ko 2>/tmp/insmod.err || { err="round $i: insmod again: $(cat /tmp/insmod.err)"; break; }
+done
+if [ -n "$err" ]; then fail $t "$err"; else pass $t; fi
+
 t=module_unload
 if unload && [ ! -e /sys/module/bpf_oom ] && [ ! -e /sys/kernel/btf/bpf_oom ]; then
 	pass $t
