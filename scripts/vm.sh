@@ -10,7 +10,15 @@
 
 VM_MEM=${BPF_OOM_VM_MEM:-1024}
 VM_TIMEOUT=${BPF_OOM_VM_TIMEOUT:-900}
-VM_CMDLINE="console=ttyS0 oops=panic panic_on_warn=1 panic=-1 rdinit=/init"
+# tsc=reliable: under TCG the emulated TSC follows host time, and when a vCPU
+# thread is starved the clocksource watchdog "finds" it skewed and switches
+# clocksource mid-run. That switch patches kernel text (static keys) with
+# int3-based text_poke, and multi-threaded TCG can execute the stale int3
+# after the kernel finished the patch: "Oops: int3" at a static-branch site
+# (seen once in ktime_get_mono_fast_ns, 10 ms after "Marking clocksource tsc
+# unstable", while a test's BPF program spun on bpf_ktime_get_ns()). Real
+# CPUs synchronise text_poke_bp() properly; the VM keeps its clocksource.
+VM_CMDLINE="console=ttyS0 oops=panic panic_on_warn=1 panic=-1 tsc=reliable rdinit=/init"
 
 # The accelerator: KVM where it can run Debian's kernels, else TCG. On these
 # machines /dev/kvm exists but cannot run stock kernels, so the first boot
