@@ -54,18 +54,17 @@
 #endif
 
 /*
- * psi_trigger_create(): up to 6.x it also starts the group's RT poller
- * ("psimon") for a privileged trigger. By 7.3 it only reports the need
- * through a new out-parameter @need_rtpoll_worker, and the caller starts
- * the poller with psi_trigger_create_rtpoll_worker() once it has dropped
- * its locks (kernel/sched/psi.c, psi_write()). Tested by that function's
- * presence in the kernel's BTF.
+ * psi_trigger_create(): older kernels (6.12.107 among them) start the
+ * group's RT poller ("psimon") for a privileged trigger themselves. Newer
+ * ones (7.3, and 6.12.117 through a stable backport) only report the need
+ * through an out-parameter @need_rtpoll_worker, and the caller starts the
+ * poller with psi_trigger_create_rtpoll_worker() once it has dropped its
+ * locks (kernel/sched/psi.c, psi_write()). Tested by that function's
+ * presence in the kernel's BTF; the call itself is typed by <linux/psi.h>
+ * (ksyms.h), so a wrong guess fails the build.
  */
 #if BPF_OOM_KERNEL_HAS_psi_trigger_create_rtpoll_worker
 #define BPF_OOM_PSI_RTPOLL_WORKER 1
-#define BPF_OOM_PSI_CREATE_EXTRA_PARAM , bool *need_rtpoll_worker
-#else
-#define BPF_OOM_PSI_CREATE_EXTRA_PARAM
 #endif
 
 #endif /* _BPF_OOM_COMPAT_H */
