@@ -93,11 +93,23 @@
 #include "bpf_oom.h"
 
 #define BPF_OOM_MAX_VICTIMS	64
+#define BPF_OOM_VICTIM_WAIT_MAX_MS 60000
 
 static unsigned int victim_wait_ms = 3000;
-module_param(victim_wait_ms, uint, 0644);
+
+/* 0 (never wait) to 60 s; anything else is -EINVAL and changes nothing */
+static int bpf_oom_victim_wait_ms_set(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 0, BPF_OOM_VICTIM_WAIT_MAX_MS);
+}
+
+static const struct kernel_param_ops bpf_oom_victim_wait_ms_ops = {
+	.set = bpf_oom_victim_wait_ms_set,
+	.get = param_get_uint,
+};
+module_param_cb(victim_wait_ms, &bpf_oom_victim_wait_ms_ops, &victim_wait_ms, 0644);
 MODULE_PARM_DESC(victim_wait_ms,
-		 "longest time an OOM waits for an earlier victim's memory before killing again (ms, default 3000)");
+		 "longest time an OOM waits for an earlier victim's memory before killing again (ms, 0-60000, default 3000)");
 
 /**
  * struct bpf_oom_victim - a victim whose memory may still be on its way out

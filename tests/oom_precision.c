@@ -541,10 +541,44 @@ out:
 	CHECK(system("rmmod stuck_mmap") == 0, "rmmod stuck_mmap");
 }
 
+/*
+ * victim_wait_ms takes 0 to 60000 ms; anything else is refused and changes
+ * nothing: -EINVAL, or -ERANGE for a number beyond 32 bits (kstrtouint()).
+ */
+static void test_oom_victim_wait_ms_range(void)
+{
+	static const struct {
+		const char *val;
+		int err;
+	} bad[] = {
+		{ "60001", -EINVAL }, { "-1", -EINVAL }, { "abc", -EINVAL },
+		{ "4294967296", -ERANGE },
+	};
+	unsigned long long v = 0;
+	FILE *f;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int err = tl_write_file(WAIT_MS_PARAM, bad[i].val);
+
+		CHECK(err == bad[i].err, "victim_wait_ms=%s: expected %d, got %d", bad[i].val,
+		      bad[i].err, err);
+	}
+	f = fopen(WAIT_MS_PARAM, "r");
+	CHECK(f && fscanf(f, "%llu", &v) == 1 && v == 3000,
+	      "victim_wait_ms after the refused writes: expected 3000, got %llu", v);
+	if (f)
+		fclose(f);
+	CHECK_OK(tl_write_file(WAIT_MS_PARAM, "0"), "victim_wait_ms=0");
+	CHECK_OK(tl_write_file(WAIT_MS_PARAM, "60000"), "victim_wait_ms=60000");
+	CHECK_OK(tl_write_file(WAIT_MS_PARAM, "3000"), "victim_wait_ms=3000 (back to the default)");
+}
+
 static const struct tl_test tests[] = {
 	{ "oom_precision", test_oom_precision },
 	{ "oom_forward_progress_pinned", test_oom_forward_progress_pinned },
 	{ "oom_forward_progress_stuck", test_oom_forward_progress_stuck },
+	{ "oom_victim_wait_ms_range", test_oom_victim_wait_ms_range },
 };
 
 int main(int argc, char **argv)
