@@ -648,6 +648,38 @@ static void *detach_fn(void *arg)
 }
 
 /*
+ * Once a handler of @d->link runs (*@holding set, @what_runs names it),
+ * detach from another thread: detach must not return while the handler
+ * runs (500 ms), and must once *@release lets the handler return. *@calls
+ * (the handler's call count) is read into *@calls_then right after detach
+ * returned: events that came while it waited may still have run the
+ * handler. Returns false if a check failed; the link is gone either way and
+ * the handler released.
+ */
+static bool detach_while_running(struct detacher *d, volatile u64 *holding,
+				 volatile u64 *release, volatile u64 *calls, u64 *calls_then,
+				 const char *what_runs)
+{
+	pthread_t thread;
+	bool ok;
+
+	if (!CHECK(wait_nonzero(holding, 30000), "%s never ran", what_runs) ||
+	    !CHECK_OK(pthread_create(&thread, NULL, detach_fn, d), "start the detaching thread")) {
+		*release = 1;
+		bpf_link__destroy(d->link);
+		d->link = NULL;
+		return false;
+	}
+	usleep(500000);
+	ok = CHECK(!d->done, "detach returned while %s was still running", what_runs);
+	*release = 1;
+	pthread_join(thread, NULL);
+	d->link = NULL;
+	*calls_then = *calls;
+	return CHECK(d->done, "detach did not return") && ok;
+}
+
+/*
  * (An OOM test, here for the oom_lock holder it shares with the PSI
  * tests.) Detach returns only once the running handler has returned, and
  * the policy is never called again: the next OOM is the kernel's.
@@ -656,8 +688,6 @@ static void test_oom_detach_waits_for_running_handler(void)
 {
 	struct psi_policies_bpf *skel = NULL;
 	struct detacher d = { NULL, 0 };
-	pthread_t thread;
-	bool started = false;
 	int hog = -1;
 	u64 calls;
 
@@ -666,27 +696,15 @@ static void test_oom_detach_waits_for_running_handler(void)
 		goto out;
 	hog = tl_spawn_in_cg("hold_cg", memcg_hog, (void *)32L);
 	if (!CHECK(hog > 0, "hog did not start: %d", hog) ||
-	    !CHECK(wait_nonzero(&skel->bss->holding, 30000), "the handler never ran"))
+	    !detach_while_running(&d, &skel->bss->holding, &skel->bss->release,
+				  &skel->bss->hold_calls, &calls, "the OOM handler"))
 		goto out;
-	if (!CHECK_OK(pthread_create(&thread, NULL, detach_fn, &d), "start the detaching thread"))
-		goto out;
-	started = true;
-	usleep(500000);
-	CHECK(!d.done, "detach returned while the handler was still running");
-	skel->bss->release = 1;
-	pthread_join(thread, NULL);
-	started = false;
-	d.link = NULL;
-	CHECK(d.done, "detach did not return");
-	calls = skel->bss->hold_calls;
 	/* the hog's next OOM (and every later one) is the kernel's */
 	expect_hog_killed(&hog, 60000, "the hog (killed by the kernel after the detach)");
 	CHECK_EQ(skel->bss->hold_calls, calls, "handler calls after detach returned");
 out:
 	if (skel)
 		skel->bss->release = 1;
-	if (started)
-		pthread_join(thread, NULL);
 	bpf_link__destroy(d.link);
 	if (hog > 0)
 		tl_reap(hog, SIGKILL);
@@ -703,8 +721,6 @@ static void test_psi_detach_waits_for_running_handler(void)
 {
 	struct psi_policies_bpf *skel = NULL;
 	struct detacher d = { NULL, 0 };
-	pthread_t thread;
-	bool started = false;
 	int hog = -1;
 	u64 calls;
 
@@ -721,20 +737,9 @@ static void test_psi_detach_waits_for_running_handler(void)
 		goto out;
 	hog = tl_spawn_in_cg("psi_hold", squeezed_hog, (void *)64L);
 	if (!CHECK(hog > 0, "hog did not start: %d", hog) ||
-	    !CHECK(wait_nonzero(&skel->bss->psi_holding, 30000), "no PSI event within 30 s"))
+	    !detach_while_running(&d, &skel->bss->psi_holding, &skel->bss->psi_release,
+				  &skel->bss->psi_hold_calls, &calls, "handle_psi_event"))
 		goto out;
-	if (!CHECK_OK(pthread_create(&thread, NULL, detach_fn, &d), "start the detaching thread"))
-		goto out;
-	started = true;
-	usleep(500000);
-	CHECK(!d.done, "detach returned while handle_psi_event was still running");
-	skel->bss->psi_release = 1;
-	pthread_join(thread, NULL);
-	started = false;
-	d.link = NULL;
-	CHECK(d.done, "detach did not return");
-	/* events that came while detach waited may still have run it: count from here */
-	calls = skel->bss->psi_hold_calls;
 	/* the hog still stalls: an attached trigger would fire again each window */
 	usleep(1500000);
 	CHECK_EQ(skel->bss->psi_hold_calls, calls, "handler calls after detach returned");
@@ -742,8 +747,6 @@ static void test_psi_detach_waits_for_running_handler(void)
 out:
 	if (skel)
 		skel->bss->psi_release = 1;
-	if (started)
-		pthread_join(thread, NULL);
 	bpf_link__destroy(d.link);
 	if (hog > 0)
 		tl_reap(hog, SIGKILL);
