@@ -13,6 +13,7 @@
 #   make bench    run the benchmarks in the VM
 #   make soak     OOMs everywhere for BPF_OOM_SOAK_SECS (600) per kernel, invariants checked
 #   make vm-run K=<name|kver> CMD='...'   run a command in the VM, module loaded
+#   make readme-table   write the README's tested-kernel table from the last make check
 #   make help
 
 KVER ?= $(shell uname -r)
@@ -25,7 +26,7 @@ DKMS_FILES := dkms.conf Kbuild Makefile LICENSE module include \
 	scripts/kernel-features.sh scripts/check-ko.sh scripts/pahole-dedup.sh
 
 .PHONY: all module clean-module dkms-install dkms-uninstall dkms-src \
-	setup check bench soak demo vm-run bpf-build clean help
+	setup check bench soak demo vm-run readme-table bpf-build clean help
 
 all: module
 
@@ -76,9 +77,12 @@ vm-run:
 	@test -n "$$K" -a -n "$$CMD" || { echo "usage: make vm-run K=<kernel> CMD='...'" >&2; exit 2; }
 	scripts/vm-run.sh "$$K" -- "$$CMD"
 
+readme-table:
+	scripts/kernel-table.sh --update-readme
+
 clean:
 	rm -rf build
 	$(MAKE) -C tests clean
 
 help:
-	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'

@@ -28,6 +28,18 @@
 #endif
 
 /*
+ * arm64 has no HAVE_STATIC_CALL: a static call there is the generic one, an
+ * indirect call (blr) through the key. On a kernel with branch target
+ * identification (ARM64_BTI_KERNEL, which only clang-built kernels can
+ * enable, not Debian's GCC-built ones) a blr into a static function the
+ * kernel only calls directly, which has no BTI landing pad, faults. Such a
+ * kernel is refused rather than trusted untested.
+ */
+#if defined(CONFIG_ARM64_BTI_KERNEL) && !defined(CONFIG_HAVE_STATIC_CALL)
+#error "bpf-oom: arm64 kernels with CONFIG_ARM64_BTI_KERNEL are not supported: kernel functions it calls indirectly may lack BTI landing pads"
+#endif
+
+/*
  * KF_TRUSTED_ARGS: gone by 7.3, where every kfunc pointer argument is
  * trusted by default. Defining it to 0 there keeps one flag table.
  */

@@ -126,16 +126,22 @@ int bpf_oom_ksyms_resolve(const struct bpf_oom_ksym *syms, size_t count)
 
 /*
  * /proc/bpf_oom/ksyms (root only): every resolved symbol, and for functions
- * what the IBT argument rests on, checked on the running kernel: whether the
- * target's ENDBR is sealed (the kernel never takes its address: an indirect
- * call would fault), and whether our static call's trampoline was patched
- * into a direct jmp to exactly that target. Call sites are patched together
- * with the trampoline (arch_static_call_transform()).
+ * what the indirect-branch argument rests on, checked on the running kernel.
+ * x86: whether the target's ENDBR is sealed (the kernel never takes its
+ * address: an indirect call would fault), and whether our static call's
+ * trampoline was patched into a direct jmp to exactly that target. Call
+ * sites are patched together with the trampoline
+ * (arch_static_call_transform()).
+ * arm64: whether the target starts with a BTI landing pad ("bti" or "nobti";
+ * only informative, see compat.h), and "indirect" for the generic static
+ * call (no HAVE_STATIC_CALL).
  */
 static const char *ksym_entry_state(unsigned long addr)
 {
-	u32 insn = *(u32 *)addr;
+	u32 insn = le32_to_cpu(*(__le32 *)addr);
 
+	if (IS_ENABLED(CONFIG_ARM64))	/* bti c, bti jc */
+		return insn == 0xd503245f || insn == 0xd50324df ? "bti" : "nobti";
 	if (insn == 0xfa1e0ff3)		/* endbr64 */
 		return "endbr";
 	return "sealed";
@@ -145,9 +151,12 @@ static const char *ksym_tramp_state(void *tramp, unsigned long addr)
 {
 	u8 *t = tramp;
 
+	if (!IS_ENABLED(CONFIG_HAVE_STATIC_CALL))
+		return "indirect";
 	if (!t)
 		return "none";
-	if (t[0] == 0xe9 && (unsigned long)(t + 5) + *(s32 *)(t + 1) == addr)
+	if (IS_ENABLED(CONFIG_X86) && t[0] == 0xe9 &&
+	    (unsigned long)(t + 5) + *(s32 *)(t + 1) == addr)
 		return "direct";
 	return "other";
 }

@@ -9,6 +9,11 @@
  * whose address the kernel itself never takes (environment.md: 6.12's
  * out_of_memory starts with a NOP where the ENDBR was). Data is read through
  * resolved pointers, which IBT does not police.
+ *
+ * arm64 (no HAVE_STATIC_CALL): the generic static call is an indirect call
+ * through the key. Debian's arm64 kernels have no BTI in the kernel itself
+ * (ARM64_BTI_KERNEL needs clang), so nothing polices it; compat.h refuses a
+ * kernel that has it.
  */
 #ifndef _BPF_OOM_KSYMS_H
 #define _BPF_OOM_KSYMS_H

@@ -42,6 +42,11 @@
  * The VM has no IBT: tests check the pieces (sealed targets, patched static
  * call trampolines; see /proc/bpf_oom/ksyms), not the fault itself.
  *
+ * arm64: ftrace_caller() returns through the pc the callback set ("ret x9",
+ * arch/arm64/kernel/entry-ftrace.S), which BTI does not check; static
+ * calls are generic, i.e. indirect (see ksyms.h for why that is safe on
+ * Debian's kernels and compat.h for the kernels refused).
+ *
  * The original is called back through the same static call; the callback
  * lets exactly that call through (it comes from the task the shim marked),
  * and the call is not a tail call (a jmp would look like the original

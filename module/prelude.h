@@ -25,4 +25,20 @@
 #include <linux/cgroup.h>
 #include <linux/utsname.h>
 
+/*
+ * Keep the module's .BTF_ids section 4-byte aligned. <linux/btf_ids.h>
+ * emits each id as ".zero 4" with no alignment directive, so the section's
+ * alignment is 1 and the module loader may place it at any byte (vmlinux's
+ * linker script aligns its own copy; a module has none). x86 loads from a
+ * misaligned address correctly. arm64 code reads a lone BTF_ID_LIST entry
+ * with an "ldr wN, [xM, #:lo12:sym]" whose relocation
+ * (R_AARCH64_LDST32_ABS_LO12_NC, arch/arm64/kernel/module.c) stores the
+ * offset divided by 4: the low two bits are dropped and the load reads up to
+ * three bytes before the id. On Debian's 6.12 arm64 kernel that turned the
+ * bpf_oom_ops type id 59 into 59 << 8 and broke the per-ops kfunc filter.
+ * One empty, aligned contribution per object file aligns the whole section;
+ * every entry is a multiple of 4 bytes, so each id stays aligned.
+ */
+asm(".pushsection .BTF_ids,\"a\"\n\t.balign 4\n\t.popsection");
+
 #endif /* _BPF_OOM_PRELUDE_H */

@@ -21,12 +21,22 @@ echo "$sections" | grep -q ' \.BTF ' ||
 # resolve_btfids must fill with <name>'s BTF id; 0 means unresolved.
 ids=$(mktemp)
 btf=$(mktemp)
-junk=$(mktemp)
-trap 'rm -f "$ids" "$btf" "$junk"' EXIT
+trap 'rm -f "$ids" "$btf"' EXIT
 nr=0
+# dump_section NAME FILE: the bytes of section NAME (none if it is absent),
+# cut at the offset and size readelf gives. Not objcopy: the build host's
+# objcopy reads only its own architecture, and an arm64 module may be
+# cross-built on amd64; readelf reads any ELF.
+dump_section() {
+	set -- "$1" "$2" $(echo "$sections" | sed 's/^ *\[ *[0-9]*\] *//' |
+		awk -v n="$1" '$1 == n { print $4, $5; exit }')
+	: >"$2"
+	[ $# = 4 ] || return 0
+	tail -c +$((0x$3 + 1)) "$ko" | head -c $((0x$4)) >"$2"
+}
 # No .BTF_ids at all is fine only if no kfunc needs one (the kernel has
 # them all); a kfunc symbol without the section is caught below.
-objcopy -O binary --only-section=.BTF_ids "$ko" "$ids" 2>/dev/null || : >"$ids"
+dump_section .BTF_ids "$ids"
 for sym in $(readelf -sW "$ko" | awk '$8 ~ /^__BTF_ID__func__/ { print $2 ":" $8 }'); do
 	off=$((0x${sym%%:*}))
 	name=${sym#*:}
@@ -42,7 +52,7 @@ done
 # strings its own types add: the name "task_struct" there means a private
 # copy, which the verifier does not accept for a kernel task (see
 # scripts/pahole-dedup.sh). Warn, not fail: the rest of the module works.
-objcopy --dump-section .BTF="$btf" "$ko" "$junk"
+dump_section .BTF "$btf"
 if tr '\0' '\n' <"$btf" | grep -qx task_struct; then
 	echo "bpf-oom: warning: $ko: module BTF has its own copy of struct task_struct: BPF policies cannot pass kernel tasks to bpf_oom_kill_process()" >&2
 fi

@@ -36,39 +36,54 @@ t_start=$(date +%s)
 # result KERNEL TEST PASS|FAIL [DETAIL]
 result() {
 	printf '%s %s %s\n' "$1" "$2" "$3" >>"$RESULTS"
-	printf '%-4s %-16s %s%s\n' "$3" "$1" "$2" "${4:+: $4}"
+	printf '%-4s %-20s %s%s\n' "$3" "$1" "$2" "${4:+: $4}"
 }
 
-mapfile -t TEST_KERNELS < <(awk '$4 == "test" { print $1 " " $3 }' "$RESOLVED")
-mapfile -t FLOOR_KERNELS < <(awk '$4 == "floor" { print $1 " " $3 }' "$RESOLVED")
+# "NAME KVER USERLAND" per kernel of the role
+mapfile -t TEST_KERNELS < <(awk '$4 == "test" { print $1, $3, $5 }' "$RESOLVED")
+mapfile -t FLOOR_KERNELS < <(awk '$4 == "floor" { print $1, $3, $5 }' "$RESOLVED")
 [ ${#TEST_KERNELS[@]} -gt 0 ] || die "no test kernel in $RESOLVED"
+[ "$(awk 'NF != 5' "$RESOLVED")" = "" ] || die "$RESOLVED is from an older setup: run 'make setup'"
 
 # ---- 1. DKMS: the user's build path, for every kernel ------------------
 log "DKMS: bpf-oom/$VERSION"
-in_rootfs sh -c "
-	set -e
-	cd $CHROOT_SRC && make -s dkms-src
-	dkms remove bpf-oom/$VERSION --all >/dev/null 2>&1 || :
-	dkms add bpf-oom/$VERSION >/dev/null
-"
+for u in $(awk '{ print $5 }' "$RESOLVED" | sort -u); do
+	in_userland "$u" sh -c "
+		set -e
+		cd $CHROOT_SRC && make -s dkms-src
+		dkms remove bpf-oom/$VERSION --all >/dev/null 2>&1 || :
+		dkms add bpf-oom/$VERSION >/dev/null
+	"
+done
 for entry in "${TEST_KERNELS[@]}"; do
-	name=${entry% *} kver=${entry#* }
+	read -r name kver userland <<<"$entry"
 	mkdir -p "$OUT/$kver"
-	rm -f "$OUT/$kver/bpf_oom.ko"
+	rm -f "$OUT/$kver/bpf_oom.ko" "$OUT/$kver/toolchain"
+	# DKMS's name for the architecture (uname -m); arm64 kernels are
+	# cross-built (dkms -a; the headers name the cross compiler).
+	darch=x86_64
+	[ "$(kver_arch "$kver")" = arm64 ] && darch=aarch64
 	t0=$(date +%s)
-	if in_rootfs dkms build -k "$kver" "bpf-oom/$VERSION" >"$OUT/$kver/dkms.log" 2>&1; then
-		mlog=$ROOTFS/var/lib/dkms/bpf-oom/$VERSION/$kver/x86_64/log/make.log
+	if in_userland "$userland" dkms build -k "$kver" -a "$darch" "bpf-oom/$VERSION" >"$OUT/$kver/dkms.log" 2>&1; then
+		mlog=$(rootfs_dir "$userland")/var/lib/dkms/bpf-oom/$VERSION/$kver/$darch/log/make.log
 		cp "$mlog" "$OUT/$kver/make.log"
-		result "$name" dkms_build PASS "$kver in $(($(date +%s) - t0)) s; $(grep '^bpf-oom: ' "$mlog" | sed 's/^bpf-oom: bpf_oom.ko: //')"
+		result "$name" dkms_build PASS "$kver ($userland) in $(($(date +%s) - t0)) s; $(grep '^bpf-oom: ' "$mlog" | sed 's/^bpf-oom: bpf_oom.ko: //')"
 		if grep -qiE 'warning:|warn:' "$mlog"; then
 			result "$name" build_no_warnings FAIL "$(grep -iE 'warning:|warn:' "$mlog" | head -n 3)"
 		else
 			result "$name" build_no_warnings PASS
 		fi
-		in_rootfs sh -c "
-			m=/var/lib/dkms/bpf-oom/$VERSION/$kver/x86_64/module/bpf_oom.ko
+		in_userland "$userland" sh -c "
+			m=/var/lib/dkms/bpf-oom/$VERSION/$kver/$darch/module/bpf_oom.ko
 			if [ -e \$m.xz ]; then xz -dc \$m.xz; elif [ -e \$m.zst ]; then zstd -dc \$m.zst; else cat \$m; fi
 		" >"$OUT/$kver/bpf_oom.ko"
+		# What built it, for the tested-kernel table: the compiler the
+		# module's .comment names and the pahole that wrote its BTF.
+		{
+			readelf -p .comment "$OUT/$kver/bpf_oom.ko" |
+				sed -n 's/.*GCC: (Debian [^)]*) \([0-9.]*\).*/compiler gcc \1/p' | sort -u
+			echo "pahole $(in_userland "$userland" pahole --version)"
+		} >"$OUT/$kver/toolchain"
 	else
 		result "$name" dkms_build FAIL "see $OUT/$kver/dkms.log"
 		tail -n 20 "$OUT/$kver/dkms.log"
@@ -76,9 +91,9 @@ for entry in "${TEST_KERNELS[@]}"; do
 	# Test-only modules (not part of bpf-oom): a stand-in for a livepatch,
 	# a victim that cannot exit; and bpf-oom's own fault-injection build
 	# (BPF_OOM_TESTING=1, from the same sources DKMS got), which is the
-	# only one with test parameters.
+	# only one with test parameters. Built in the kernel's userland too.
 	rm -rf "$OUT/$kver/kmod" "$OUT/$kver/testing-src" && cp -r "$BPF_OOM_TOP/tests/kmod" "$OUT/$kver/kmod"
-	if ! in_rootfs sh -c "
+	if ! in_userland "$userland" sh -c "
 		set -e
 		make -s -C /usr/src/linux-headers-$kver M=$CHROOT_SRC/build/$kver/kmod modules
 		make -s -C $CHROOT_SRC dkms-src DESTDIR=$CHROOT_SRC/build/$kver/testing-src
@@ -92,9 +107,9 @@ done
 
 # The floor: DKMS must refuse, with bpf-oom's one-line reason.
 for entry in "${FLOOR_KERNELS[@]}"; do
-	name=${entry% *} kver=${entry#* }
+	read -r name kver userland <<<"$entry"
 	rc=0
-	in_rootfs dkms build -k "$kver" "bpf-oom/$VERSION" >"$OUT/floor-$kver.log" 2>&1 || rc=$?
+	in_userland "$userland" dkms build -k "$kver" "bpf-oom/$VERSION" >"$OUT/floor-$kver.log" 2>&1 || rc=$?
 	reason=$(grep '^bpf-oom: refusing' "$OUT/floor-$kver.log" || :)
 	if [ $rc = 77 ] && [ -n "$reason" ]; then
 		result "$name" dkms_refuses_floor PASS "exit 77, \"$reason\""
@@ -104,12 +119,20 @@ for entry in "${FLOOR_KERNELS[@]}"; do
 	fi
 done
 
-# ---- 2. test programs (once, CO-RE across the matrix) ------------------
+# ---- 2. test programs (once per architecture, CO-RE across the matrix) -
 if build_tests >"$OUT/tests-build.log" 2>&1; then
 	result all tests_build PASS
 else
 	result all tests_build FAIL "see $OUT/tests-build.log"
 	tail -n 30 "$OUT/tests-build.log"
+fi
+if grep -q -- '-arm64 test ' "$RESOLVED"; then
+	if build_tests arm64 >"$OUT/tests-build-arm64.log" 2>&1; then
+		result all tests_build_arm64 PASS
+	else
+		result all tests_build_arm64 FAIL "see $OUT/tests-build-arm64.log"
+		tail -n 30 "$OUT/tests-build-arm64.log"
+	fi
 fi
 
 [ $mode = build ] && exit 0
@@ -133,17 +156,20 @@ fi
 printf '%s\n' "$job" >"$OUT/job.sh"
 
 for entry in "${TEST_KERNELS[@]}"; do
-	name=${entry% *} kver=${entry#* }
+	read -r name kver _ <<<"$entry"
 	vmout=$OUT/$kver/vm
 	mkdir -p "$vmout"
-	if [ ! -s "$OUT/$kver/bpf_oom.ko" ] || ! grep -q "^all tests_build PASS" "$RESULTS"; then
+	arch=$(kver_arch "$kver")
+	tb=tests_build
+	[ "$arch" = arm64 ] && tb=tests_build_arm64
+	if [ ! -s "$OUT/$kver/bpf_oom.ko" ] || ! grep -q "^all $tb PASS" "$RESULTS"; then
 		result "$name" vm_boot FAIL "nothing to boot: the build failed"
 		continue
 	fi
 	in_rootfs "$CHROOT_SRC/scripts/mkinitramfs.sh" "$CHROOT_SRC/build/$kver/bpf_oom.ko" \
-		"$CHROOT_SRC/build/job.sh" "$CHROOT_SRC/build/$kver/vm/initramfs.cpio"
+		"$CHROOT_SRC/build/job.sh" "$CHROOT_SRC/build/$kver/vm/initramfs.cpio" "$arch"
 	t0=$(date +%s)
-	log "$name: booting $kver ($(vm_accel))"
+	log "$name: booting $kver ($arch, $(vm_accel "$arch"))"
 	booted=1
 	vm_boot "$kver" "$vmout/initramfs.cpio" "$vmout" || booted=0
 	secs=$(($(date +%s) - t0))
@@ -162,8 +188,8 @@ for entry in "${TEST_KERNELS[@]}"; do
 			t=${line#FAIL }
 			result "$name" "${t%%:*}" FAIL "${t#*: }"
 			failed=1 ;;
-		"    also: "*|"#"*|"bench "*) printf '     %-16s %s\n' "$name" "$line" ;;
-		*) printf '     %-16s | %s\n' "$name" "$line" ;;
+		"    also: "*|"#"*|"bench "*) printf '     %-20s %s\n' "$name" "$line" ;;
+		*) printf '     %-20s | %s\n' "$name" "$line" ;;
 		esac
 	done <<<"$job_out"
 	if [ $booted = 0 ]; then
@@ -203,12 +229,12 @@ if [ $mode = test ]; then
 	allowed=$BPF_OOM_TOP/tests/allowed-skips.conf
 	expected=$(sed 's/#.*//' "$manifest" | awk 'NF { print $1 }')
 	for entry in "${TEST_KERNELS[@]}"; do
-		name=${entry% *}
+		name=${entry%% *}
 		for t in $expected; do
 			grep -q "^$name $t " "$RESULTS" || result "$name" "$t" FAIL "did not run on this kernel"
 		done
 		awk -v k="$name" '$1 == k { print $2 }' "$RESULTS" | sort -u | while read -r t; do
-			echo "$expected" | grep -qx "$t" ||
+			grep -qx "$t" <<<"$expected" ||
 				result "$name" "$t" FAIL "not in tests/expected-tests.txt: list it there"
 		done
 		awk -v k="$name" '$1 == k && $3 == "SKIP" { print $2 }' "$RESULTS" | while read -r t; do
@@ -218,27 +244,42 @@ if [ $mode = test ]; then
 	done
 fi
 
+# The README's tested-kernel table must be what this run tested.
+if [ $mode = test ]; then
+	want=$("$BPF_OOM_TOP/scripts/kernel-table.sh")
+	have=$("$BPF_OOM_TOP/scripts/kernel-table.sh" --readme)
+	if [ "$want" = "$have" ]; then
+		result all readme_kernel_table PASS
+	else
+		result all readme_kernel_table FAIL "README.md's tested-kernel table is not what this run tested ('make readme-table' writes it)"
+		diff <(echo "$have") <(echo "$want") || :
+	fi
+fi
+
 # ---- 4. summary --------------------------------------------------------
 echo
 echo "Kernels:"
-while read -r name suite kver role; do
-	printf '  %-16s %-18s %-28s %s\n' "$name" "$suite" "$kver" "$role"
+i=0
+while read -r name suite kver role userland; do
+	i=$((i + 1))
+	printf '  %-3s %-22s %-18s %-30s %-6s %s\n' "[$i]" "$name" "$suite" "$kver" "$role" "$userland"
 done <"$RESOLVED"
 echo
-# One row per test in the order they ran, one column per kernel.
+# One row per test in the order they ran, one column per kernel (numbered
+# as in the list above).
 cols="all $(awk '{ printf "%s ", $1 }' "$RESOLVED")"
 awk -v cols="$cols" '
 	BEGIN { nc = split(cols, c, " ") }
 	!($2 in seen) { seen[$2] = 1; rows[++nr] = $2 }
 	{ r[$2 " " $1] = $3 }
 	END {
-		printf "%-44s", "test"
-		for (i = 1; i <= nc; i++) printf " %-15s", c[i]
+		printf "%-44s %-5s", "test", "all"
+		for (i = 2; i <= nc; i++) printf " %-5s", "[" i - 1 "]"
 		printf "\n"
 		for (j = 1; j <= nr; j++) {
 			printf "%-44s", rows[j]
 			for (i = 1; i <= nc; i++)
-				printf " %-15s", ((rows[j] " " c[i]) in r) ? r[rows[j] " " c[i]] : "-"
+				printf " %-5s", ((rows[j] " " c[i]) in r) ? r[rows[j] " " c[i]] : "-"
 			printf "\n"
 		}
 	}' "$RESULTS"

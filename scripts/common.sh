@@ -7,7 +7,12 @@
 
 BPF_OOM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BPF_OOM_CACHE=${BPF_OOM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bpf-oom}
-ROOTFS=${BPF_OOM_ROOTFS:-$BPF_OOM_CACHE/rootfs-trixie}
+# The userlands (debootstrapped Debian roots) live in $BPF_OOM_CACHE/rootfs-<suite>.
+# trixie's is the main one: it builds the tests and the VM's initramfs; each
+# kernel of the matrix is built for in the userland its users run (a Debian 12
+# 6.12 kernel with bookworm's gcc-12 and pahole 1.24, sid's with gcc-16).
+rootfs_dir() { echo "$BPF_OOM_CACHE/rootfs-$1"; }
+ROOTFS=$(rootfs_dir trixie)
 KERNELS_DIR=$BPF_OOM_CACHE/kernels
 RESOLVED=$BPF_OOM_CACHE/kernels.resolved
 MATRIX=$BPF_OOM_TOP/tests/kernels.conf
@@ -57,7 +62,8 @@ bpf_oom_begin() {
 	trap rootfs_umount EXIT
 }
 
-# Run a command inside the trixie rootfs with the repository bind-mounted at
+# Run a command inside the rootfs $ROOTFS (trixie's unless the caller sets it,
+# see in_userland) with the repository bind-mounted at
 # $CHROOT_SRC and the cache at /cache. /proc, /sys and /dev are mounted on
 # first use (dkms, apt and gcc want them); the calling script unmounts them
 # all on exit (see rootfs_umount, installed as an EXIT trap by each script).
@@ -65,6 +71,14 @@ in_rootfs() {
 	rootfs_mount
 	chroot "$ROOTFS" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 		LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
+}
+
+# in_userland SUITE COMMAND...: in_rootfs in the userland of that suite.
+in_userland() {
+	local ROOTFS
+	ROOTFS=$(rootfs_dir "$1")
+	shift
+	in_rootfs "$@"
 }
 
 rootfs_mount() {
@@ -76,11 +90,14 @@ rootfs_mount() {
 	mountpoint -q "$ROOTFS/cache" || mount --bind "$BPF_OOM_CACHE" "$ROOTFS/cache"
 }
 
+# Unmount what rootfs_mount mounted, in every userland.
 rootfs_umount() {
-	local m
-	[ -d "$ROOTFS" ] || return 0
-	for m in cache "${CHROOT_SRC#/}" dev sys proc; do
-		if mountpoint -q "$ROOTFS/$m"; then umount -l "$ROOTFS/$m"; fi
+	local m r
+	for r in "$ROOTFS" "$BPF_OOM_CACHE"/rootfs-*; do
+		[ -d "$r" ] || continue
+		for m in cache "${CHROOT_SRC#/}" dev sys proc; do
+			if mountpoint -q "$r/$m"; then umount -l "$r/$m"; fi
+		done
 	done
 	return 0
 }

@@ -26,14 +26,15 @@ kver=$(awk -v k="$want" '$1 == k || $3 == k { print $3; exit }' "$RESOLVED" 2>/d
 out=$BPF_OOM_TOP/build/$kver
 [ -s "$out/bpf_oom.ko" ] || die "no module built for $kver: run make check first"
 
-build_tests || die "building the test programs failed"
+arch=$(kver_arch "$kver")
+build_tests "$arch" || die "building the test programs failed"
 mkdir -p "$out/run"
 {
 	[ $load = 1 ] && echo 'insmod /bpf-oom/bpf_oom.ko || exit 1'
 	printf '%s\n' "$*"
 } >"$out/run/job.sh"
 in_rootfs "$CHROOT_SRC/scripts/mkinitramfs.sh" "$CHROOT_SRC/build/$kver/bpf_oom.ko" \
-	"$CHROOT_SRC/build/$kver/run/job.sh" "$CHROOT_SRC/build/$kver/run/initramfs.cpio"
+	"$CHROOT_SRC/build/$kver/run/job.sh" "$CHROOT_SRC/build/$kver/run/initramfs.cpio" "$arch"
 if vm_boot "$kver" "$out/run/initramfs.cpio" "$out/run"; then
 	sed -n '/^@@BPFOOM-INIT/,$p' "$out/run/results.log"
 	rc=$(sed -n 's/^@@BPFOOM-DONE //p' "$out/run/results.log")

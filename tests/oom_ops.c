@@ -880,6 +880,39 @@ out:
 
 /* ---- IBT, as far as the VM can tell ------------------------------------ */
 
+#ifdef __aarch64__
+/*
+ * arm64: no IBT, and no HAVE_STATIC_CALL on Debian's kernels, so every call
+ * into a resolved kernel function is the generic static call, an indirect
+ * one; that is safe because Debian's GCC-built kernels have no kernel BTI
+ * (the module refuses to build for one that has). Check that
+ * /proc/bpf_oom/ksyms reports exactly that on the running kernel.
+ */
+static void test_oom_ibt_direct_calls(void)
+{
+	char line[256], name[128], kind[16], entry[16], tramp[16];
+	int calls = 0, bti = 0;
+	FILE *f = fopen("/proc/bpf_oom/ksyms", "r");
+
+	if (!CHECK_PTR(f, "open /proc/bpf_oom/ksyms"))
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%127s %15s %15s %15s", name, kind, entry, tramp) != 4 ||
+		    strcmp(kind, "call"))
+			continue;
+		calls++;
+		bti += !strcmp(entry, "bti");
+		CHECK(!strcmp(tramp, "indirect"), "%s: static call is '%s', not the generic (indirect) one",
+		      name, tramp);
+		CHECK(!strcmp(entry, "bti") || !strcmp(entry, "nobti"), "%s: entry state '%s'",
+		      name, entry);
+	}
+	fclose(f);
+	CHECK_GT(calls, 5, "resolved functions listed");
+	printf("# arm64: %d resolved functions, called through generic static calls, %d start with a BTI landing pad\n",
+	       calls, bti);
+}
+#else
 static void test_oom_ibt_direct_calls(void)
 {
 	char line[256], name[128], kind[16], entry[16], tramp[16];
@@ -908,6 +941,7 @@ static void test_oom_ibt_direct_calls(void)
 	printf("# %d resolved functions, all %d called directly, %d of them sealed\n",
 	       calls, direct, sealed);
 }
+#endif
 
 /* ---- the verifier keeps the OOM kfuncs to bpf_oom_ops ------------------ */
 
