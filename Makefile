@@ -12,6 +12,7 @@
 #   make demo     one memcg OOM in the VM: the stock killer's victim vs the policy's
 #   make bench    run the benchmarks in the VM
 #   make soak     OOMs everywhere for BPF_OOM_SOAK_SECS (600) per kernel, invariants checked
+#   make check-debug   the suite, a short soak and kmemleak on a lockdep/KASAN build of Debian's 6.12
 #   make vm-run K=<name|kver> CMD='...'   run a command in the VM, module loaded
 #   make readme-table   write the README's tested-kernel table from the last make check
 #   make help
@@ -26,7 +27,7 @@ DKMS_FILES := dkms.conf Kbuild Makefile LICENSE module include \
 	scripts/kernel-features.sh scripts/check-ko.sh scripts/pahole-dedup.sh
 
 .PHONY: all module clean-module dkms-install dkms-uninstall dkms-src \
-	setup check bench soak demo vm-run readme-table bpf-build clean help
+	setup check check-debug bench soak demo vm-run readme-table bpf-build clean help
 
 all: module
 
@@ -64,6 +65,9 @@ setup:
 check:
 	scripts/check.sh
 
+check-debug:
+	scripts/check.sh --debug
+
 bench:
 	scripts/check.sh --bench
 
@@ -85,4 +89,4 @@ clean:
 	$(MAKE) -C tests clean
 
 help:
-	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'

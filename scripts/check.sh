@@ -9,6 +9,9 @@
 #   scripts/check.sh --soak     the soak instead (make soak; BPF_OOM_SOAK_SECS,
 #                               default 600 s per kernel)
 #   scripts/check.sh --build    only build, through DKMS (for make vm-run)
+#   scripts/check.sh --debug    the whole suite, a short soak and a kmemleak
+#                               scan on the debug build of Debian's 6.12
+#                               (make check-debug; scripts/debug-kernel.sh)
 #
 # Prints PASS/FAIL per test per kernel, a table, and a closing
 # "N passed, N failed" line; exits non-zero if anything failed. A failed VM
@@ -23,12 +26,14 @@ case "${1:-}" in
 --bench) mode=bench ;;
 --soak) mode=soak ;;
 --build) mode=build ;;
+--debug) mode=debug ;;
 esac
 
 [ -s "$RESOLVED" ] || die "no resolved kernel matrix: run 'make setup' first"
 VERSION=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$BPF_OOM_TOP/dkms.conf")
 OUT=$BPF_OOM_TOP/build
 RESULTS=$OUT/results.txt
+[ $mode = debug ] && RESULTS=$OUT/results-debug.txt
 mkdir -p "$OUT"
 : >"$RESULTS"
 t_start=$(date +%s)
@@ -43,6 +48,12 @@ result() {
 mapfile -t TEST_KERNELS < <(awk '$4 == "test" { print $1, $3, $5 }' "$RESOLVED")
 mapfile -t FLOOR_KERNELS < <(awk '$4 == "floor" { print $1, $3, $5 }' "$RESOLVED")
 [ ${#TEST_KERNELS[@]} -gt 0 ] || die "no test kernel in $RESOLVED"
+if [ $mode = debug ]; then
+	# Only the debug kernel (built once, cached), in the trixie userland.
+	dkver=$("$BPF_OOM_TOP/scripts/debug-kernel.sh")
+	TEST_KERNELS=("debug-6.12 $dkver trixie")
+	FLOOR_KERNELS=()
+fi
 [ "$(awk 'NF != 5' "$RESOLVED")" = "" ] || die "$RESOLVED is from an older setup: run 'make setup'"
 
 # ---- 1. DKMS: the user's build path, for every kernel ------------------
@@ -95,10 +106,10 @@ for entry in "${TEST_KERNELS[@]}"; do
 	rm -rf "$OUT/$kver/kmod" "$OUT/$kver/testing-src" && cp -r "$BPF_OOM_TOP/tests/kmod" "$OUT/$kver/kmod"
 	if ! in_userland "$userland" sh -c "
 		set -e
-		make -s -C /usr/src/linux-headers-$kver M=$CHROOT_SRC/build/$kver/kmod modules
+		make -s -C /lib/modules/$kver/build M=$CHROOT_SRC/build/$kver/kmod modules
 		make -s -C $CHROOT_SRC dkms-src DESTDIR=$CHROOT_SRC/build/$kver/testing-src
 		cd $CHROOT_SRC/build/$kver/testing-src/usr/src/bpf-oom-$VERSION
-		make -s module KVER=$kver KDIR=/usr/src/linux-headers-$kver BPF_OOM_TESTING=1
+		make -s module KVER=$kver KDIR=/lib/modules/$kver/build BPF_OOM_TESTING=1
 		cp bpf_oom.ko $CHROOT_SRC/build/$kver/kmod/bpf_oom_testing.ko
 	" >"$OUT/$kver/kmod.log" 2>&1; then
 		result "$name" test_kmod_build FAIL "see $OUT/$kver/kmod.log"
@@ -120,13 +131,18 @@ for entry in "${FLOOR_KERNELS[@]}"; do
 done
 
 # ---- 2. test programs (once per architecture, CO-RE across the matrix) -
-if build_tests >"$OUT/tests-build.log" 2>&1; then
+if [ $mode = debug ]; then
+	tests_ok() { build_tests x86_64 "$dkver"; }
+else
+	tests_ok() { build_tests; }
+fi
+if tests_ok >"$OUT/tests-build.log" 2>&1; then
 	result all tests_build PASS
 else
 	result all tests_build FAIL "see $OUT/tests-build.log"
 	tail -n 30 "$OUT/tests-build.log"
 fi
-if grep -q -- '-arm64 test ' "$RESOLVED"; then
+if [ $mode != debug ] && grep -q -- '-arm64 test ' "$RESOLVED"; then
 	if build_tests arm64 >"$OUT/tests-build-arm64.log" 2>&1; then
 		result all tests_build_arm64 PASS
 	else
@@ -138,6 +154,10 @@ fi
 [ $mode = build ] && exit 0
 
 # ---- 3. boot every kernel ----------------------------------------------
+# After a soak: a clean unload (after the last BPF user, RCU may need a
+# moment).
+soak_unload="i=0; while ! rmmod bpf_oom 2>/tmp/rmmod.err && [ \$i -lt 50 ]; do sleep 0.1; i=\$((i + 1)); done
+		if [ -e /sys/module/bpf_oom ]; then echo \"FAIL soak_module_unload: \$(cat /tmp/rmmod.err)\"; else echo 'PASS soak_module_unload'; fi"
 if [ $mode = bench ]; then
 	job='insmod /bpf-oom/bpf_oom.ko && /bpf-oom/tests/bench_memcg 20000 &&
 		/bpf-oom/tests/bench_oom 100 1000 && /bpf-oom/tests/bench_psi 0 &&
@@ -145,11 +165,33 @@ if [ $mode = bench ]; then
 elif [ $mode = soak ]; then
 	soak_secs=${BPF_OOM_SOAK_SECS:-600}
 	VM_TIMEOUT=$((soak_secs + 900))
-	# the soak, then a clean unload (after the last BPF user, RCU may
-	# need a moment)
 	job="insmod /bpf-oom/bpf_oom.ko && /bpf-oom/tests/soak $soak_secs
-		i=0; while ! rmmod bpf_oom 2>/tmp/rmmod.err && [ \$i -lt 50 ]; do sleep 0.1; i=\$((i + 1)); done
-		if [ -e /sys/module/bpf_oom ]; then echo \"FAIL soak_module_unload: \$(cat /tmp/rmmod.err)\"; else echo 'PASS soak_module_unload'; fi"
+		$soak_unload"
+elif [ $mode = debug ]; then
+	# Lock, memory and object debugging make the VM several times slower.
+	VM_TIMEOUT=${BPF_OOM_VM_TIMEOUT:-3600}
+	soak_secs=${BPF_OOM_SOAK_SECS:-120}
+	# The suite, a short soak, then kmemleak. Its automatic scans are
+	# stopped first, so what is reported comes from the two scans at the
+	# end, with everything unloaded (a scan reports objects older than 5 s;
+	# the second confirms the first), printed with allocation stacks.
+	job="echo scan=off >/sys/kernel/debug/kmemleak
+		. /bpf-oom/suite.sh
+		insmod /bpf-oom/bpf_oom.ko && /bpf-oom/tests/soak $soak_secs
+		$soak_unload
+		# lockdep turns itself off after its first report (or when it runs
+		# out of room): it must still be on, or it stopped looking
+		if grep -q '^ *debug_locks: *1\$' /proc/lockdep_stats; then echo 'PASS lockdep_still_on'
+		else echo \"FAIL lockdep_still_on: \$(grep debug_locks /proc/lockdep_stats)\"; fi
+		sleep 6; echo scan >/sys/kernel/debug/kmemleak; sleep 6; echo scan >/sys/kernel/debug/kmemleak
+		# (debugfs files have size 0: read it, test -s cannot tell)
+		leaks=\$(cat /sys/kernel/debug/kmemleak)
+		if [ -n \"\$leaks\" ]; then
+			echo \"FAIL kmemleak_clean: \$(echo \"\$leaks\" | grep -c '^unreferenced object') unreferenced objects\"
+			echo \"\$leaks\"
+		else
+			echo 'PASS kmemleak_clean'
+		fi"
 else
 	job='. /bpf-oom/suite.sh'
 fi
@@ -224,10 +266,15 @@ done
 # test kernel (one missing means a binary died half-way or a test was
 # dropped), a test it does not list must not run (add new tests to it), and
 # a skip must be on the allow-list for that kernel, with its reason.
-if [ $mode = test ]; then
+if [ $mode = test ] || [ $mode = debug ]; then
 	manifest=$BPF_OOM_TOP/tests/expected-tests.txt
 	allowed=$BPF_OOM_TOP/tests/allowed-skips.conf
 	expected=$(sed 's/#.*//' "$manifest" | awk 'NF { print $1 }')
+	[ $mode = debug ] && expected="$expected
+soak
+soak_module_unload
+lockdep_still_on
+kmemleak_clean"
 	for entry in "${TEST_KERNELS[@]}"; do
 		name=${entry%% *}
 		for t in $expected; do
@@ -263,11 +310,12 @@ i=0
 while read -r name suite kver role userland; do
 	i=$((i + 1))
 	printf '  %-3s %-22s %-18s %-30s %-6s %s\n' "[$i]" "$name" "$suite" "$kver" "$role" "$userland"
-done <"$RESOLVED"
+done < <(if [ $mode = debug ]; then echo "debug-6.12 linux-source-6.12 $dkver test trixie"; else cat "$RESOLVED"; fi)
 echo
 # One row per test in the order they ran, one column per kernel (numbered
 # as in the list above).
 cols="all $(awk '{ printf "%s ", $1 }' "$RESOLVED")"
+[ $mode = debug ] && cols="all debug-6.12"
 awk -v cols="$cols" '
 	BEGIN { nc = split(cols, c, " ") }
 	!($2 in seen) { seen[$2] = 1; rows[++nr] = $2 }

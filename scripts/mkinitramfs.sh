@@ -18,21 +18,25 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
+# What every VM gets: /init, the suite scripts, the job, the module and the
+# test-only modules built for the same kernel, if any.
+mkdir -p "$stage/bin" "$stage/bpf-oom/tests" "$stage/proc" "$stage/sys" "$stage/dev" \
+	"$stage/tmp" "$stage/usr/sbin"
+cp "$top/tests/vm/init" "$stage/init"
+chmod 755 "$stage/init"
+cp "$top/tests/vm/suite.sh" "$top/tests/vm/loader.sh" "$top/tests/vm/demo.sh" "$stage/bpf-oom/"
+cp "$job" "$stage/bpf-oom/job"
+cp "$ko" "$stage/bpf-oom/bpf_oom.ko"
+for m in "$(dirname "$ko")"/kmod/*.ko; do
+	[ -e "$m" ] && cp "$m" "$stage/bpf-oom/"
+done
+
 if [ "$arch" = arm64 ]; then
 	a64=/cache/arm64-vm
 	lib=/usr/lib/aarch64-linux-gnu
-	mkdir -p "$stage/bin" "$stage/bpf-oom/tests" "$stage/proc" "$stage/sys" "$stage/dev" \
-		"$stage/tmp" "$stage/usr/sbin" "$stage/lib/aarch64-linux-gnu"
+	mkdir -p "$stage/lib/aarch64-linux-gnu"
 	cp "$a64/usr/bin/busybox" "$stage/bin/busybox"
 	cp "$a64/usr/sbin/bpftool" "$stage/usr/sbin/bpftool"
-	cp "$top/tests/vm/init" "$stage/init"
-	chmod 755 "$stage/init"
-	cp "$top/tests/vm/suite.sh" "$top/tests/vm/loader.sh" "$top/tests/vm/demo.sh" "$stage/bpf-oom/"
-	cp "$job" "$stage/bpf-oom/job"
-	cp "$ko" "$stage/bpf-oom/bpf_oom.ko"
-	for m in "$(dirname "$ko")"/kmod/*.ko; do
-		[ -e "$m" ] && cp "$m" "$stage/bpf-oom/"
-	done
 	for f in "$top"/build/tests-arm64/*; do
 		case "$f" in *.h) continue ;; esac
 		cp "$f" "$stage/bpf-oom/tests/"
@@ -53,37 +57,23 @@ if [ "$arch" = arm64 ]; then
 		todo=$(echo $next | tr ' ' '\n' | sort -u)
 	done
 	cp -L "$lib/ld-linux-aarch64.so.1" "$stage/lib/ld-linux-aarch64.so.1"
-	(cd "$stage" && find . | cpio -o -H newc --quiet) >"$out"
-	exit 0
-fi
-
-mkdir -p "$stage/bin" "$stage/bpf-oom/tests" "$stage/proc" "$stage/sys" "$stage/dev" \
-	"$stage/tmp" "$stage/lib64" "$stage/lib/x86_64-linux-gnu"
-cp /usr/bin/busybox "$stage/bin/busybox"
-cp "$top/tests/vm/init" "$stage/init"
-chmod 755 "$stage/init"
-cp "$top/tests/vm/suite.sh" "$top/tests/vm/loader.sh" "$top/tests/vm/demo.sh" "$stage/bpf-oom/"
-cp "$job" "$stage/bpf-oom/job"
-cp "$ko" "$stage/bpf-oom/bpf_oom.ko"
-# test-only modules built for the same kernel, if any
-for m in "$(dirname "$ko")"/kmod/*.ko; do
-	[ -e "$m" ] && cp "$m" "$stage/bpf-oom/"
-done
-
-mkdir -p "$stage/usr/sbin"
-cp /usr/sbin/bpftool "$stage/usr/sbin/bpftool"
-cp "$top"/build/tests/*.bpf.o "$stage/bpf-oom/tests/"
-for bin in "$top"/build/tests/* /usr/sbin/bpftool; do
-	case "$bin" in *.o|*.h) continue ;; esac
-	[ -x "$bin" ] || continue
-	[ "$bin" = /usr/sbin/bpftool ] || cp "$bin" "$stage/bpf-oom/tests/"
-	ldd "$bin" | awk '/=>/ { print $3 } /ld-linux/ { print $1 }' | while read -r lib; do
-		[ -e "$lib" ] || continue
-		case "$lib" in
-		*/ld-linux*) cp -L "$lib" "$stage/lib64/" ;;
-		*) cp -L "$lib" "$stage/lib/x86_64-linux-gnu/" ;;
-		esac
+else
+	mkdir -p "$stage/lib64" "$stage/lib/x86_64-linux-gnu"
+	cp /usr/bin/busybox "$stage/bin/busybox"
+	cp /usr/sbin/bpftool "$stage/usr/sbin/bpftool"
+	cp "$top"/build/tests/*.bpf.o "$stage/bpf-oom/tests/"
+	for bin in "$top"/build/tests/* /usr/sbin/bpftool; do
+		case "$bin" in *.o|*.h) continue ;; esac
+		[ -x "$bin" ] || continue
+		[ "$bin" = /usr/sbin/bpftool ] || cp "$bin" "$stage/bpf-oom/tests/"
+		ldd "$bin" | awk '/=>/ { print $3 } /ld-linux/ { print $1 }' | while read -r lib; do
+			[ -e "$lib" ] || continue
+			case "$lib" in
+			*/ld-linux*) cp -L "$lib" "$stage/lib64/" ;;
+			*) cp -L "$lib" "$stage/lib/x86_64-linux-gnu/" ;;
+			esac
+		done
 	done
-done
+fi
 
 (cd "$stage" && find . | cpio -o -H newc --quiet) >"$out"

@@ -116,7 +116,7 @@ vm_boot() {
 # dmesg still held). An OOM report's stack dump is a dump_stack(), not a
 # warning: "Call Trace" alone is not a problem.
 vm_console_problems() {
-	grep -E 'BUG:|WARNING:|Oops|general protection fault|kernel BUG|Kernel panic|soft lockup|hard LOCKUP|rcu: INFO|detected stalls|self-detected stall|hung_task|blocked for more than|Bad page|KASAN|UBSAN|kmemleak|refcount_t:|list_(add|del) corruption|sleeping function called from invalid context|possible circular locking|inconsistent lock state|possible recursive locking|cut here' \
+	grep -E 'BUG:|WARNING:|Oops|general protection fault|kernel BUG|Kernel panic|soft lockup|hard LOCKUP|rcu: INFO|detected stalls|self-detected stall|hung_task|blocked for more than|Bad page|KASAN|UBSAN|kmemleak: [0-9]+ new suspected|kmemleak: .*(disabled|[Cc]annot)|ODEBUG|Invalid wait context|refcount_t:|list_(add|del) corruption|sleeping function called from invalid context|possible circular locking|inconsistent lock state|possible recursive locking|cut here' \
 		"$1" 2>/dev/null || :
 }
 
@@ -132,24 +132,24 @@ vm_report_failure() {
 	echo "----"
 }
 
-# build_tests [ARCH]: the BPF objects and test binaries (once per
+# build_tests [ARCH [KVER]]: the BPF objects and test binaries (once per
 # architecture, CO-RE across the matrix, in the trixie userland), against the
-# BTF of the first test kernel of that architecture installed there plus the
-# module built for it. x86_64 into build/tests; arm64 (cross-built) into
-# build/tests-arm64.
+# BTF of the first test kernel of that architecture installed there (or of
+# KVER) plus the module built for it. x86_64 into build/tests; arm64
+# (cross-built) into build/tests-arm64.
 build_tests() {
-	local arch=${1:-x86_64} first
-	first=$(awk -v a="$arch" '$4 == "test" && $5 == "trixie" &&
+	local arch=${1:-x86_64} first=${2:-}
+	[ -n "$first" ] || first=$(awk -v a="$arch" '$4 == "test" && $5 == "trixie" &&
 		(a == "arm64") == ($3 ~ /-arm64$/) { print $3; exit }' "$RESOLVED")
 	[ -n "$first" ] && [ -s "$BPF_OOM_TOP/build/$first/bpf_oom.ko" ] || return 1
 	if [ "$arch" = arm64 ]; then
 		in_rootfs make -s -C "$CHROOT_SRC/tests" O="$CHROOT_SRC/build/tests-arm64" \
 			BPF_TARGET_ARCH=arm64 CC=aarch64-linux-gnu-gcc-14 \
-			VMLINUX="/usr/src/linux-headers-$first/vmlinux" \
+			VMLINUX="/lib/modules/$first/build/vmlinux" \
 			MODULE_KO="$CHROOT_SRC/build/$first/bpf_oom.ko"
 	else
 		in_rootfs make -s -C "$CHROOT_SRC/tests" \
-			VMLINUX="/usr/src/linux-headers-$first/vmlinux" \
+			VMLINUX="/lib/modules/$first/build/vmlinux" \
 			MODULE_KO="$CHROOT_SRC/build/$first/bpf_oom.ko"
 	fi
 }

@@ -105,6 +105,19 @@ static void track(int pid, enum kind kind, int memcg)
 	CHECK(0, "more than %d children", MAX_CHILDREN);
 }
 
+/*
+ * A child holds a copy of every fd of the soak, the churn's link among them,
+ * from fork() until it closes them (before it says it is ready). A churn
+ * detach in that window only drops the soak's reference: the policy stays
+ * attached until the child's close, and the next attach finds the slot
+ * taken (-EBUSY). Seen once on the debug kernel: "attach: cgroup N already
+ * has a bpf_oom_ops" 35 ms before the previous link's "detached", which a
+ * detach that dropped the last reference would have logged first; nothing
+ * but a child holds another reference. Forks and the churn's detach take
+ * turns.
+ */
+static pthread_mutex_t fork_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int start(enum kind kind, int memcg)
 {
 	char cg[32];
@@ -114,7 +127,9 @@ static int start(enum kind kind, int memcg)
 		snprintf(cg, sizeof(cg), "soak/g");
 	else
 		snprintf(cg, sizeof(cg), "soak/m%d", memcg);
+	pthread_mutex_lock(&fork_lock);
 	pid = tl_spawn_in_cg(cg, kind == BYSTANDER ? bystander_fn : grower_fn, NULL);
+	pthread_mutex_unlock(&fork_lock);
 	if (CHECK(pid > 0, "cannot start a %s in %s: %d", kind_name[kind], cg, pid))
 		track(pid, kind, memcg);
 	return pid;
@@ -151,7 +166,9 @@ static void *churn_fn(void *arg)
 			printf("# churn: attach to /soak/m0 failed: %s\n", strerror(errno));
 		}
 		usleep(100000);
+		pthread_mutex_lock(&fork_lock);
 		bpf_link__destroy(link);
+		pthread_mutex_unlock(&fork_lock);
 		churn_cycles++;
 		usleep(100000);
 	}
