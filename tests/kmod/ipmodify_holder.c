@@ -30,12 +30,16 @@ static int __init holder_init(void)
 	err = ftrace_set_filter(&holder_ops, func, strlen(func), 0);
 	if (!err)
 		err = register_ftrace_function(&holder_ops);
+	if (err)
+		ftrace_free_filter(&holder_ops);
 	return err;
 }
 
+/* The filter hash is the ops' own: free it, or kmemleak reports it. */
 static void __exit holder_exit(void)
 {
 	unregister_ftrace_function(&holder_ops);
+	ftrace_free_filter(&holder_ops);
 }
 
 module_init(holder_init);
