@@ -12,7 +12,7 @@
 #   make demo     one memcg OOM in the VM: the stock killer's victim vs the policy's
 #   make bench    run the benchmarks in the VM
 #   make soak     OOMs everywhere for BPF_OOM_SOAK_SECS (600) per kernel, invariants checked
-#   make check-debug   the suite, a short soak and kmemleak on a lockdep/KASAN build of Debian's 6.12
+#   make check-debug   the suite, a short soak and kmemleak on lockdep/KASAN builds of Debian's 6.12 and 7.3
 #   make vm-run K=<name|kver> CMD='...'   run a command in the VM, module loaded
 #   make readme-table   write the README's tested-kernel table from the last make check
 #   make help

@@ -10,7 +10,7 @@
 #                               default 600 s per kernel)
 #   scripts/check.sh --build    only build, through DKMS (for make vm-run)
 #   scripts/check.sh --debug    the whole suite, a short soak and a kmemleak
-#                               scan on the debug build of Debian's 6.12
+#                               scan on debug builds of Debian's 6.12 and 7.3
 #                               (make check-debug; scripts/debug-kernel.sh)
 #
 # Prints PASS/FAIL per test per kernel, a table, and a closing
@@ -48,13 +48,20 @@ result() {
 mapfile -t TEST_KERNELS < <(awk '$4 == "test" { print $1, $3, $5 }' "$RESOLVED")
 mapfile -t FLOOR_KERNELS < <(awk '$4 == "floor" { print $1, $3, $5 }' "$RESOLVED")
 [ ${#TEST_KERNELS[@]} -gt 0 ] || die "no test kernel in $RESOLVED"
+[ "$(awk 'NF != 5' "$RESOLVED")" = "" ] || die "$RESOLVED is from an older setup: run 'make setup'"
+# The kernels make check-debug rebuilds with lock, memory and object
+# debugging: Debian 13's 6.12 and the newest 7.x of the matrix
+# (BPF_OOM_DEBUG_KERNELS: a subset; .ci/run takes 6.12 only).
+DEBUG_BASES=${BPF_OOM_DEBUG_KERNELS:-trixie-6.12 trixie-bpo-7.3}
 if [ $mode = debug ]; then
-	# Only the debug kernel (built once, cached), in the trixie userland.
-	dkver=$("$BPF_OOM_TOP/scripts/debug-kernel.sh")
-	TEST_KERNELS=("debug-6.12 $dkver trixie")
+	# Only the debug kernels (built once, cached), in the trixie userland.
+	TEST_KERNELS=()
+	for b in $DEBUG_BASES; do
+		dkver=$("$BPF_OOM_TOP/scripts/debug-kernel.sh" "$b")
+		TEST_KERNELS+=("debug-${dkver%.*-*} $dkver trixie")
+	done
 	FLOOR_KERNELS=()
 fi
-[ "$(awk 'NF != 5' "$RESOLVED")" = "" ] || die "$RESOLVED is from an older setup: run 'make setup'"
 
 # ---- 1. DKMS: the user's build path, for every kernel ------------------
 log "DKMS: bpf-oom/$VERSION"
@@ -132,7 +139,7 @@ done
 
 # ---- 2. test programs (once per architecture, CO-RE across the matrix) -
 if [ $mode = debug ]; then
-	tests_ok() { build_tests x86_64 "$dkver"; }
+	tests_ok() { build_tests x86_64 "$(echo "${TEST_KERNELS[0]}" | cut -d' ' -f2)"; }
 else
 	tests_ok() { build_tests; }
 fi
@@ -310,12 +317,17 @@ i=0
 while read -r name suite kver role userland; do
 	i=$((i + 1))
 	printf '  %-3s %-22s %-18s %-30s %-6s %s\n' "[$i]" "$name" "$suite" "$kver" "$role" "$userland"
-done < <(if [ $mode = debug ]; then echo "debug-6.12 linux-source-6.12 $dkver test trixie"; else cat "$RESOLVED"; fi)
+done < <(if [ $mode = debug ]; then
+	for e in "${TEST_KERNELS[@]}"; do
+		read -r name kver userland <<<"$e"
+		echo "$name linux-source-${kver%.*-*} $kver test $userland"
+	done
+else cat "$RESOLVED"; fi)
 echo
 # One row per test in the order they ran, one column per kernel (numbered
 # as in the list above).
 cols="all $(awk '{ printf "%s ", $1 }' "$RESOLVED")"
-[ $mode = debug ] && cols="all debug-6.12"
+[ $mode = debug ] && cols="all $(printf '%s\n' "${TEST_KERNELS[@]}" | awk '{ printf "%s ", $1 }')"
 awk -v cols="$cols" '
 	BEGIN { nc = split(cols, c, " ") }
 	!($2 in seen) { seen[$2] = 1; rows[++nr] = $2 }

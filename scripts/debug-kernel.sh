@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# debug-kernel.sh - build (once; cached) a debug build of Debian's own 6.12:
-# the linux-source-6.12 package (Debian's patches applied) with the config
-# of Debian's trixie 6.12 kernel, every module switched off (the VM needs
-# none), plus lock, memory and object debugging. The build tree is the
-# kernel's /lib/modules/<kver>/build in the trixie userland, so DKMS builds
-# bpf-oom for it as for any kernel built from source; its image lands in the
-# kernel cache for QEMU. Prints the kernel release on stdout.
+# debug-kernel.sh - build (once; cached) a debug build of one of Debian's
+# kernels of the matrix: its linux-source-<series> package (Debian's patches
+# applied) with the config of that Debian kernel, every module switched off
+# (the VM needs none), plus lock, memory and object debugging. The build
+# tree is the kernel's /lib/modules/<kver>/build in the trixie userland, so
+# DKMS builds bpf-oom for it as for any kernel built from source; its image
+# lands in the kernel cache for QEMU. Prints the kernel release on stdout.
 #
-# Usage: scripts/debug-kernel.sh   (make check-debug runs it)
+# Usage: scripts/debug-kernel.sh [ENTRY]   (make check-debug runs it)
+#   ENTRY: a trixie-userland amd64 entry of tests/kernels.conf (default
+#   trixie-6.12; make check-debug also builds trixie-bpo-7.3)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 bpf_oom_begin
@@ -18,26 +20,35 @@ t0=$(date +%s)
 # Bump when the debug options change: forces a rebuild.
 DEBUG_CONFIG_VERSION=1
 
-base=$(awk '$1 == "trixie-6.12" { print $3 }' "$RESOLVED" 2>/dev/null)
-[ -n "$base" ] || die "no trixie-6.12 in the matrix: run 'make setup' first"
+entry=${1:-trixie-6.12}
+base=$(awk -v e="$entry" '$1 == e && $5 == "trixie" { print $3 }' "$RESOLVED" 2>/dev/null)
+[ -n "$base" ] || die "no trixie-userland entry $entry in the matrix: run 'make setup' first"
+# The cache is keyed by series: one debug kernel per series, from the
+# generic flavour's config (cloud and rt would share its tree and name).
+echo "$base" | grep -Eq '^[0-9]+\.[0-9]+\.[0-9]+\+deb[0-9]+-amd64$' ||
+	die "$entry ($base): debug kernels are built from the generic amd64 flavour only"
+# 6.12.117+deb13-amd64 -> 6.12: the source package's series
+series=$(echo "$base" | sed -n 's/^\([0-9]*\.[0-9]*\)\..*/\1/p')
 srcver=$(in_rootfs dpkg-query -W -f '${Version}' "linux-headers-$base")
 DBG=$BPF_OOM_CACHE/debug-kernel
+tree=linux-source-$series
 stamp=$DBG/.built-$srcver-v$DEBUG_CONFIG_VERSION
-if [ -e "$stamp" ]; then
-	kver=$(cat "$DBG/kernelrelease")
+if [ -e "$stamp" ] && [ -s "$DBG/kernelrelease-$series" ]; then
+	kver=$(cat "$DBG/kernelrelease-$series")
 	log "debug kernel $kver: cached"
 	echo "$kver"
 	exit 0
 fi
 
-log "debug kernel from linux-source-6.12 $srcver with $base's config"
+log "debug kernel from $tree $srcver with $base's config"
 in_rootfs apt-get install -y -qq --no-install-recommends bc bison flex libssl-dev \
-	openssl cpio kmod python3 "linux-source-6.12=$srcver" >/dev/null
+	openssl cpio kmod python3 "$tree=$srcver" >/dev/null
 in_rootfs sh -c '
 	set -e
-	rm -rf /cache/debug-kernel && mkdir -p /cache/debug-kernel && cd /cache/debug-kernel
-	tar xaf /usr/src/linux-source-6.12.tar.xz
-	cd linux-source-6.12
+	mkdir -p /cache/debug-kernel && cd /cache/debug-kernel
+	rm -rf "$2" "kernelrelease-$3"
+	tar xaf "/usr/src/$2.tar.xz"
+	cd "$2"
 	cp "/usr/src/linux-headers-$1/.config" .config
 	# no modules: the VM loads only bpf-oom and the test modules
 	sed -i "s/=m\$/=n/" .config
@@ -70,20 +81,22 @@ in_rootfs sh -c '
 		DEBUG_OBJECTS_TIMERS UBSAN_BOUNDS DEBUG_LIST; do
 		grep -qx "CONFIG_$o=y" .config || { echo "CONFIG_$o is not y after olddefconfig" >&2; exit 1; }
 	done
-	make -s kernelrelease >/cache/debug-kernel/kernelrelease
-' sh "$base"
-kver=$(cat "$DBG/kernelrelease")
+	make -s kernelrelease >"../kernelrelease-$3.tmp"
+' sh "$base" "$tree" "$series"
+kver=$(cat "$DBG/kernelrelease-$series.tmp")
 
-log "building $kver ($(nproc) jobs; log: $DBG/build.log)"
+blog=$DBG/build-$series.log
+log "building $kver ($(nproc) jobs; log: $blog)"
 tb=$(date +%s)
-in_rootfs sh -c 'cd /cache/debug-kernel/linux-source-6.12 && make -j"$(nproc)" all' \
-	>"$DBG/build.log" 2>&1 || { tail -n 40 "$DBG/build.log"; die "the debug kernel did not build"; }
+in_rootfs sh -c 'cd "/cache/debug-kernel/$1" && make -j"$(nproc)" all' sh "$tree" \
+	>"$blog" 2>&1 || { tail -n 40 "$blog"; die "the debug kernel did not build"; }
 log "built in $(($(date +%s) - tb)) s"
 kdir=$KERNELS_DIR/$kver
 mkdir -p "$kdir"
-cp "$DBG/linux-source-6.12/arch/x86/boot/bzImage" "$kdir/vmlinuz"
+cp "$DBG/$tree/arch/x86/boot/bzImage" "$kdir/vmlinuz"
 in_rootfs sh -c 'mkdir -p "/usr/lib/modules/$1" &&
-	ln -sfn /cache/debug-kernel/linux-source-6.12 "/usr/lib/modules/$1/build"' sh "$kver"
+	ln -sfn "/cache/debug-kernel/$2" "/usr/lib/modules/$1/build"' sh "$kver" "$tree"
+mv "$DBG/kernelrelease-$series.tmp" "$DBG/kernelrelease-$series"
 touch "$stamp"
 log "debug kernel $kver ready in $(($(date +%s) - t0)) s"
 echo "$kver"

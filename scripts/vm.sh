@@ -21,14 +21,18 @@ VM_TIMEOUT=${BPF_OOM_VM_TIMEOUT:-900}
 #
 # bpfoom_results names the port /init writes the job's output to (the kernel
 # hands unknown parameters to init as environment variables).
-VM_CMDLINE="console=ttyS0 oops=panic panic_on_warn=1 panic=-1 tsc=reliable rdinit=/init bpfoom_results=ttyS1"
+#
+# log_buf_len: tests read the kernel log between OOMs (/dev/kmsg); the
+# default 128 KiB ring holds about a dozen global OOM reports, and a record
+# overwritten before it is read is lost to the test.
+VM_CMDLINE="console=ttyS0 oops=panic panic_on_warn=1 panic=-1 tsc=reliable rdinit=/init log_buf_len=4M bpfoom_results=ttyS1"
 # arm64 (Debian's arm64 kernels, always TCG on this amd64 host): QEMU's virt
 # machine has one PL011 UART, the console; the job's output goes to a
 # virtio console (single-port virtio-serial, so hvc0 exists as soon as the
 # device is probed). pauth-impdef: QEMU's own pointer-authentication
 # algorithm instead of the architected QARMA, same semantics, ~2.5x faster
 # boots under TCG.
-VM_CMDLINE_ARM64="console=ttyAMA0 oops=panic panic_on_warn=1 panic=-1 rdinit=/init bpfoom_results=hvc0"
+VM_CMDLINE_ARM64="console=ttyAMA0 oops=panic panic_on_warn=1 panic=-1 rdinit=/init log_buf_len=4M bpfoom_results=hvc0"
 
 # kver_arch KVER: the architecture of a Debian kernel, from its flavour.
 kver_arch() {

@@ -334,6 +334,8 @@ int tl_kmsg_open(void)
 	return fd;
 }
 
+unsigned long tl_kmsg_lost;
+
 int tl_kmsg_read(int fd, char *buf, size_t len)
 {
 	char rec[2048];
@@ -345,8 +347,10 @@ int tl_kmsg_read(int fd, char *buf, size_t len)
 		char *msg;
 
 		n = read(fd, rec, sizeof(rec) - 1);
-		if (n < 0 && errno == EPIPE)	/* overwritten records: go on */
+		if (n < 0 && errno == EPIPE) {	/* overwritten records: go on */
+			tl_kmsg_lost++;
 			continue;
+		}
 		if (n <= 0)
 			break;
 		rec[n] = 0;

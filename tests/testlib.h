@@ -18,6 +18,7 @@
 typedef __u64 u64;
 typedef __s64 s64;
 typedef __u32 u32;
+typedef __s32 s32;
 
 struct tl_test {
 	const char *name;
@@ -96,6 +97,8 @@ int tl_reap(int pid, int sig);
  * logged since into @buf (NUL-terminated, message texts only). */
 int tl_kmsg_open(void);
 int tl_kmsg_read(int fd, char *buf, size_t len);
+/* Times tl_kmsg_read() found records overwritten before it read them. */
+extern unsigned long tl_kmsg_lost;
 
 /* Wait up to @ms for any child to exit; returns its pid or -ETIMEDOUT. */
 int tl_wait_any(int *status, int ms);

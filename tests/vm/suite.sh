@@ -49,6 +49,7 @@ if [ -n "$err" ]; then fail $t "$err"; else pass $t; fi
 # A test binary exits 0 (all passed) or 1 (some failed, each said so);
 # anything else (a crash, a signal) is a failure of its own.
 for bin in /bpf-oom/tests/memcg_kfuncs /bpf-oom/tests/oom_ops /bpf-oom/tests/oom_precision \
+	/bpf-oom/tests/oom_oracle /bpf-oom/tests/oom_library \
 	/bpf-oom/tests/psi_ops; do
 	$bin
 	rc=$?
