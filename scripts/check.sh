@@ -175,8 +175,12 @@ elif [ $mode = soak ]; then
 	job="insmod /bpf-oom/bpf_oom.ko && /bpf-oom/tests/soak $soak_secs
 		$soak_unload"
 elif [ $mode = debug ]; then
-	# Lock, memory and object debugging make the VM several times slower.
+	# Lock, memory and object debugging make the VM several times slower,
+	# and bigger: KASAN's shadow takes an eighth of memory, and in 1 GiB
+	# the 2,000-process test of oom_library ran the VM out of memory before
+	# its cgroup's limit (a global OOM where a memcg OOM was built).
 	VM_TIMEOUT=${BPF_OOM_VM_TIMEOUT:-3600}
+	VM_MEM=${BPF_OOM_VM_MEM:-2048}
 	soak_secs=${BPF_OOM_SOAK_SECS:-120}
 	# The suite, a short soak, then kmemleak. Its automatic scans are
 	# stopped first, so what is reported comes from the two scans at the
