@@ -5,6 +5,7 @@
  *   bpf-oom-loader attach [-c CGROUP] [-m MAP] [-D NAME=VALUE]... [-p PINDIR] [-v] OBJ.bpf.o
  *   bpf-oom-loader detach (-c CGROUP | -s | -m PSIMAP) [-p PINDIR]
  *   bpf-oom-loader list
+ *   bpf-oom-loader events [-j|--json] [-n COUNT]
  *
  * OBJ holds a bpf_oom_ops policy (attached system-wide, or to CGROUP) or a
  * bpf_psi_ops policy (attached as such: its triggers say what it watches;
@@ -19,6 +20,12 @@
  * this loader's -c sets it before load. Attaching needs CAP_SYS_ADMIN. The link is pinned (PINDIR, default /sys/fs/bpf/bpf-oom, as
  * "system" or "cgroup-<id>"), so the policy outlives the command; detach
  * removes the pin, which drops the link and detaches the policy at once.
+ *
+ * events follows the decision records of every attached policy (the
+ * module's tracepoint bpf_oom:bpf_oom_decision, copied into a BPF ring
+ * buffer by tool/events.bpf.c): one line per record, or one JSON object per
+ * line with -j; -n stops after COUNT records; SIGINT and SIGTERM stop it
+ * cleanly. Records the ring buffer had no room for are counted and reported.
  */
 #define _GNU_SOURCE
 #include <bpf/bpf.h>
@@ -27,6 +34,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,11 +44,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf_oom/record.h>
+#include "bpf-oom-events.skel.h"
+
 #define CGROUP_ROOT "/sys/fs/cgroup"
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #define MODULE_BTF "/sys/kernel/btf/bpf_oom"
 #define POLICIES "/proc/bpf_oom/policies"
 #define PSI_TRIGGERS "/proc/bpf_oom/psi"
+#define RECORDS "/proc/bpf_oom/records"
 #define MAX_DEFS 16
 
 static bool verbose;
@@ -83,10 +95,12 @@ static int usage(void)
 		"usage: bpf-oom-loader attach [-c CGROUP] [-m MAP] [-D NAME=VALUE]... [-p PINDIR] [-v] OBJ.bpf.o\n"
 		"       bpf-oom-loader detach (-c CGROUP | -s | -m PSIMAP) [-p PINDIR]\n"
 		"       bpf-oom-loader list\n"
+		"       bpf-oom-loader events [-j|--json] [-n COUNT]\n"
 		"CGROUP is a cgroup v2 path, absolute or under " CGROUP_ROOT "; -c is how a policy\n"
 		"attaches to a cgroup on this kernel (it sets the ops' cgroup_id): upstream's\n"
 		"link_create with a cgroup fd is refused, not made system-wide. Needs CAP_SYS_ADMIN.\n"
-		"-D sets a policy knob (a const volatile global): an integer or a cgroup path.\n");
+		"-D sets a policy knob (a const volatile global): an integer or a cgroup path,\n"
+		"a string for a char array, or for an array knob a comma-separated list.\n");
 	return 2;
 }
 
@@ -140,19 +154,84 @@ static int member_offset(const struct btf *btf, int id, const char *name)
 	return -1;
 }
 
+/* Whether @t is char[N] (a string knob) or char[M][N] (a list of them). */
+static bool is_string_array(const struct btf *btf, const struct btf_type *t)
+{
+	const struct btf_type *e;
+
+	while (btf_is_array(t)) {
+		e = btf__type_by_id(btf, btf__resolve_type(btf, btf_array(t)->type));
+		if (!e)
+			return false;
+		if (btf_is_int(e))
+			return e->size == 1;
+		t = e;
+	}
+	return false;
+}
+
+/*
+ * A string knob: char[N] takes one string, char[M][N] a comma-separated
+ * list of up to M; each must leave room for its NUL. 0, or 1 with a message.
+ */
+static int set_strings(const char *name, const char *value, const struct btf *btf,
+		       const struct btf_type *t, char *dst, size_t size)
+{
+	const struct btf_type *e = btf__type_by_id(btf, btf__resolve_type(btf, btf_array(t)->type));
+	size_t n = btf_array(t)->nelems, len = size, count = 1, i = 0;
+	const char *p = value;
+
+	if (btf_is_array(e)) {		/* char[M][N] */
+		count = n;
+		len = btf_array(e)->nelems;
+	}
+	if (len * count > size)
+		return fail("-D %s: unexpected layout", name);
+	memset(dst, 0, size);
+	while (*p) {
+		const char *end = count > 1 ? strchrnul(p, ',') : p + strlen(p);
+
+		if (i == count)
+			return fail("-D %s: at most %zu values", name, count);
+		if ((size_t)(end - p) >= len)
+			return fail("-D %s: '%.*s' is longer than %zu characters", name,
+				    (int)(end - p), p, len - 1);
+		memcpy(dst + i++ * len, p, end - p);
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+/* One knob value: an integer, or a cgroup path (its id). 0, or 1 with a message. */
+static int knob_value(const char *name, const char *s, unsigned long long *v)
+{
+	char *end;
+
+	if (s[0] == '/' || strchr(s, '/')) {
+		*v = cgroup_id_of(s);
+		return *v ? 0 : 1;
+	}
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	if (errno || end == s || *end)
+		return fail("-D %s: %s is not a number or a cgroup path", name, s);
+	return 0;
+}
+
 /*
  * -D NAME=VALUE: write VALUE into the read-only global NAME (in .rodata,
- * before load). Returns 0, or 1 with a message.
+ * before load). An array of integers takes a comma-separated list (the
+ * rest stays 0). Returns 0, or 1 with a message.
  */
 static int set_knob(struct bpf_object *obj, const char *def)
 {
 	const struct btf *btf = bpf_object__btf(obj);
 	const struct btf_var_secinfo *vs;
-	const struct btf_type *sec, *var;
+	const struct btf_type *sec, *var, *t;
 	const char *eq = strchr(def, '=');
 	unsigned long long v;
 	struct bpf_map *rodata;
-	char name[128], *end;
+	char name[128];
 	size_t size;
 	char *data;
 	int i;
@@ -169,16 +248,30 @@ static int set_knob(struct bpf_object *obj, const char *def)
 		var = btf__type_by_id(btf, vs->type);
 		if (strcmp(btf__name_by_offset(btf, var->name_off), name))
 			continue;
-		if (eq[1] == '/' || strchr(eq + 1, '/')) {
-			v = cgroup_id_of(eq + 1);
-			if (!v)
-				return 1;
-		} else {
-			errno = 0;
-			v = strtoull(eq + 1, &end, 0);
-			if (errno || end == eq + 1 || *end)
-				return fail("-D %s: %s is not a number or a cgroup path", name, eq + 1);
+		t = btf__type_by_id(btf, btf__resolve_type(btf, var->type));
+		if (t && btf_is_array(t) && is_string_array(btf, t))
+			return set_strings(name, eq + 1, btf, t, data + vs->offset, vs->size);
+		if (t && btf_is_array(t)) {
+			const struct btf_array *a = btf_array(t);
+			long esz = btf__resolve_size(btf, a->type);
+			char list[1024], *tok, *save;
+			unsigned int n = 0;
+
+			if (esz <= 0 || esz > (long)sizeof(v) || vs->offset + vs->size > size)
+				return fail("-D %s: not an array of integers", name);
+			snprintf(list, sizeof(list), "%s", eq + 1);
+			memset(data + vs->offset, 0, vs->size);
+			for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+				if (n == a->nelems)
+					return fail("-D %s: at most %u values", name, a->nelems);
+				if (knob_value(name, tok, &v))
+					return 1;
+				memcpy(data + vs->offset + n++ * esz, &v, esz);
+			}
+			return 0;
 		}
+		if (knob_value(name, eq + 1, &v))
+			return 1;
 		if (vs->size > sizeof(v) || vs->offset + vs->size > size)
 			return fail("-D %s: not an integer variable", name);
 		/* little-endian: the low bytes hold the value */
@@ -417,6 +510,21 @@ static int cmd_list(void)
 	}
 	fclose(f);
 
+	/* decision records: what the module emitted and could not */
+	f = fopen(RECORDS, "r");
+	if (f) {
+		long long episodes = -1, emitted = -1, dropped = -1;
+
+		while (fgets(line, sizeof(line), f)) {
+			sscanf(line, "episodes %lld", &episodes);
+			sscanf(line, "emitted %lld", &emitted);
+			sscanf(line, "dropped %lld", &dropped);
+		}
+		fclose(f);
+		printf("\nOOM episodes %lld, decision records %lld, dropped %lld (more than 8 policies in one chain)\n",
+		       episodes, emitted, dropped);
+	}
+
 	/* PSI policies: their triggers */
 	f = fopen(PSI_TRIGGERS, "r");
 	if (!f)
@@ -438,20 +546,300 @@ static int cmd_list(void)
 	return 0;
 }
 
+/* ---- events ------------------------------------------------------------ */
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+struct events_ctx {
+	bool json;
+	long want;		/* stop after this many records; 0: never */
+	long got;
+	long bad;		/* records of a layout this command does not know */
+	long page_kb;
+};
+
+static const char *trigger_name(unsigned int t)
+{
+	switch (t) {
+	case BPF_OOM_TRIGGER_MEMCG_OOM: return "memcg_oom";
+	case BPF_OOM_TRIGGER_GLOBAL_OOM: return "global_oom";
+	case BPF_OOM_TRIGGER_PSI: return "psi";
+	}
+	return "unknown";
+}
+
+static const char *action_name(unsigned int a)
+{
+	switch (a) {
+	case BPF_OOM_ACTION_KILL: return "kill";
+	case BPF_OOM_ACTION_DRY_RUN: return "dry_run";
+	case BPF_OOM_ACTION_DECLINE: return "decline";
+	}
+	return "unknown";
+}
+
+static const char *reason_name(unsigned int r)
+{
+	static const char *const names[] = {
+		[BPF_OOM_REASON_NONE] = "none",
+		[BPF_OOM_REASON_UNSPECIFIED] = "unspecified",
+		[BPF_OOM_REASON_DRY_RUN] = "dry_run",
+		[BPF_OOM_REASON_NO_CANDIDATE] = "no_candidate",
+		[BPF_OOM_REASON_NOT_IN_SCOPE] = "not_in_scope",
+		[BPF_OOM_REASON_KILL_FAILED] = "kill_failed",
+		[BPF_OOM_REASON_MIN_INTERVAL] = "min_interval",
+		[BPF_OOM_REASON_BELOW_THRESHOLD] = "below_threshold",
+		[BPF_OOM_REASON_VICTIM_PENDING] = "victim_pending",
+	};
+
+	return r < sizeof(names) / sizeof(names[0]) && names[r] ? names[r] : "unknown";
+}
+
+/* enum oom_constraint of include/linux/oom.h */
+static const char *constraint_name(unsigned int c)
+{
+	static const char *const names[] = { "none", "cpuset", "memory_policy", "memcg" };
+
+	return c < 4 ? names[c] : "unknown";
+}
+
+/* The length of the valid UTF-8 sequence at @s (at most @left bytes), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t left)
+{
+	size_t n, i;
+	unsigned int cp;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
+	if (n > left)
+		return 0;
+	cp = s[0] & (0x7f >> n);
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* overlong forms, surrogates, beyond U+10FFFF */
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * @s (at most @len bytes, NUL-terminated or not) as a JSON string: UTF-8
+ * passes through, control characters and quotes are escaped, an invalid
+ * byte (a comm is any bytes) becomes U+FFFD.
+ */
+static void json_str(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i, n;
+
+	putchar('"');
+	for (i = 0; i < len && u[i]; i++) {
+		if (u[i] == '"' || u[i] == '\\') {
+			printf("\\%c", u[i]);
+		} else if (u[i] < 0x20 || u[i] == 0x7f) {
+			printf("\\u%04x", u[i]);
+		} else if (u[i] < 0x80) {
+			putchar(u[i]);
+		} else if ((n = utf8_len(u + i, strnlen(s + i, len - i)))) {
+			fwrite(u + i, 1, n, stdout);
+			i += n - 1;
+		} else {
+			fputs("\\ufffd", stdout);
+		}
+	}
+	putchar('"');
+}
+
+static void json_task(const char *key, const struct bpf_oom_record_task *t, bool set, long page_kb)
+{
+	printf(",\"%s\":", key);
+	if (!set) {
+		fputs("null", stdout);
+		return;
+	}
+	printf("{\"pid\":%u,\"tgid\":%u,\"comm\":", t->pid, t->tgid);
+	json_str(t->comm, sizeof(t->comm));
+	printf(",\"cgroup_id\":%llu,\"rss_kb\":%llu,\"swap_kb\":%llu,\"oom_score_adj\":%d}",
+	       (unsigned long long)t->cgroup_id, (unsigned long long)t->rss_pages * page_kb,
+	       (unsigned long long)t->swap_pages * page_kb, t->oom_score_adj);
+}
+
+static void print_json(const struct bpf_oom_record *r, long page_kb)
+{
+	bool victim = r->action == BPF_OOM_ACTION_KILL || r->action == BPF_OOM_ACTION_DRY_RUN ||
+		      r->victim.pid;
+
+	printf("{\"version\":%u,\"episode\":%llu,\"time_ns\":%llu,\"policy\":", r->version,
+	       (unsigned long long)r->episode, (unsigned long long)r->time_ns);
+	json_str(r->policy, sizeof(r->policy));
+	printf(",\"attach_cgroup_id\":%llu,\"trigger\":\"%s\",\"gfp_mask\":%u,\"order\":%d,"
+	       "\"constraint\":\"%s\"",
+	       (unsigned long long)r->attach_cgroup_id, trigger_name(r->trigger), r->gfp_mask,
+	       r->order, constraint_name(r->constraint));
+	if (r->psi_window_us)
+		printf(",\"psi\":{\"resource\":%u,\"full\":%s,\"threshold_us\":%u,\"window_us\":%u}",
+		       r->psi_resource & ~0x80000000u, r->psi_resource & 0x80000000u ? "true" : "false",
+		       r->psi_threshold_us, r->psi_window_us);
+	printf(",\"domain_cgroup_id\":%llu,\"domain_path\":", (unsigned long long)r->domain_cgroup_id);
+	json_str(r->domain_path, sizeof(r->domain_path));
+	printf(",\"domain_path_truncated\":%s,\"action\":\"%s\",\"reason\":\"%s\"",
+	       r->flags & BPF_OOM_RECORD_PATH_TRUNCATED ? "true" : "false",
+	       action_name(r->action), reason_name(r->reason));
+	json_task("victim", &r->victim, victim, page_kb);
+	json_task("kernel_victim", &r->kernel_victim, r->flags & BPF_OOM_RECORD_KERNEL_VICTIM,
+		  page_kb);
+	printf(",\"duration_ns\":%llu}\n", (unsigned long long)r->duration_ns);
+}
+
+static void print_task(const char *key, const struct bpf_oom_record_task *t, long page_kb)
+{
+	printf(" %s=%.*s[%u] rss=%llukB swap=%llukB adj=%d cgroup=%llu", key,
+	       (int)sizeof(t->comm), t->comm, t->tgid,
+	       (unsigned long long)t->rss_pages * page_kb,
+	       (unsigned long long)t->swap_pages * page_kb, t->oom_score_adj,
+	       (unsigned long long)t->cgroup_id);
+}
+
+static void print_text(const struct bpf_oom_record *r, long page_kb)
+{
+	char when[64];
+	time_t secs = r->time_ns / 1000000000ULL;
+	struct tm tm;
+
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&secs, &tm));
+	printf("%s.%03llu episode %llu %.*s (%s): %s %.*s, %s", when,
+	       (unsigned long long)(r->time_ns / 1000000ULL % 1000), (unsigned long long)r->episode,
+	       (int)sizeof(r->policy), r->policy,
+	       r->attach_cgroup_id ? "cgroup" : "system-wide", trigger_name(r->trigger),
+	       (int)sizeof(r->domain_path), r->domain_path, action_name(r->action));
+	if (r->reason != BPF_OOM_REASON_NONE)
+		printf(" (%s)", reason_name(r->reason));
+	if (r->victim.pid)
+		print_task("victim", &r->victim, page_kb);
+	if (r->flags & BPF_OOM_RECORD_KERNEL_VICTIM)
+		print_task("kernel killed", &r->kernel_victim, page_kb);
+	printf(", %.1f us\n", r->duration_ns / 1000.0);
+}
+
+static int on_record(void *data, void *rec, size_t size)
+{
+	struct events_ctx *ec = data;
+	const struct bpf_oom_record *r = rec;
+
+	/* -n: the rest of this poll's batch is not wanted (a positive return does not stop it) */
+	if (ec->want && ec->got >= ec->want)
+		return 0;
+	/* fields are only ever appended (record.h): a newer module's prefix is ours */
+	if (size < sizeof(*r) || r->version < 1 || r->size < sizeof(*r)) {
+		ec->bad++;
+		return 0;
+	}
+	if (ec->json)
+		print_json(r, ec->page_kb);
+	else
+		print_text(r, ec->page_kb);
+	fflush(stdout);
+	ec->got++;
+	return 0;
+}
+
+static int cmd_events(bool json, long want)
+{
+	struct events_ctx ec = { .json = json, .want = want, .page_kb = sysconf(_SC_PAGESIZE) / 1024 };
+	struct ring_buffer *rb = NULL;
+	struct sigaction sa = { .sa_handler = on_signal };
+	unsigned long long reported = 0;
+	struct events *skel;
+	int err, ret = 0;
+
+	if (access(MODULE_BTF, R_OK))
+		return fail("the bpf_oom module is not loaded (%s: %s): load it first (modprobe bpf_oom)",
+			    MODULE_BTF, strerror(errno));
+	skel = events__open_and_load();
+	if (!skel)
+		return fail("cannot load the events program: %s (needs CAP_BPF and CAP_PERFMON, or root)",
+			    strerror(errno));
+	err = events__attach(skel);
+	if (err) {
+		ret = fail("cannot attach to the tracepoint bpf_oom_decision: %s (a bpf_oom module without decision records?)",
+			   strerror(-err));
+		goto out;
+	}
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.records), on_record, &ec, NULL);
+	if (!rb) {
+		ret = fail("cannot open the ring buffer: %s", strerror(errno));
+		goto out;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	fprintf(stderr, "bpf-oom-loader: following decision records (SIGINT to stop)\n");
+	while (!stop) {
+		err = ring_buffer__poll(rb, 200);
+		if (err == -EINTR)
+			continue;
+		if (err < 0) {
+			ret = fail("reading the ring buffer: %s", strerror(-err));
+			break;
+		}
+		if (skel->bss->dropped != reported) {
+			reported = skel->bss->dropped;
+			fprintf(stderr, "bpf-oom-loader: %llu record(s) lost so far: the ring buffer was full\n",
+				reported);
+		}
+		if (ec.want && ec.got >= ec.want)
+			break;
+	}
+	/* what is still queued */
+	if (!ret && !(ec.want && ec.got >= ec.want))
+		ring_buffer__consume(rb);
+	fprintf(stderr, "bpf-oom-loader: %llu record(s) seen, %llu lost (ring buffer full), %ld of an unknown layout\n",
+		(unsigned long long)skel->bss->seen, (unsigned long long)skel->bss->dropped, ec.bad);
+	if (!ret && (skel->bss->dropped || ec.bad))
+		ret = 3;
+out:
+	ring_buffer__free(rb);
+	events__destroy(skel);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cgroup = NULL, *map = NULL, *pindir = "/sys/fs/bpf/bpf-oom";
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *defs[MAX_DEFS];
-	bool system = false;
+	bool system = false, json = false;
 	int opt, nr_defs = 0;
+	long count = 0;
 	const char *cmd;
+	char *end;
 
 	if (argc < 2)
 		return usage();
 	cmd = argv[1];
 	optind = 2;
-	while ((opt = getopt(argc, argv, "c:D:m:p:sv")) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:D:jm:n:p:sv", longopts, NULL)) != -1) {
 		switch (opt) {
+		case 'j': json = true; break;
+		case 'n':
+			errno = 0;
+			count = strtol(optarg, &end, 10);
+			if (errno || *end || count <= 0)
+				return fail("-n %s: expected a positive number of records", optarg);
+			break;
 		case 'D':
 			if (nr_defs == MAX_DEFS)
 				return fail("at most %d -D options", MAX_DEFS);
@@ -473,5 +861,7 @@ int main(int argc, char **argv)
 		return cmd_detach(cgroup, system, map, pindir);
 	if (!strcmp(cmd, "list") && optind == argc)
 		return cmd_list();
+	if (!strcmp(cmd, "events") && optind == argc)
+		return cmd_events(json, count);
 	return usage();
 }

@@ -81,6 +81,7 @@ int BPF_PROG(handle_out_of_memory, struct bpf_oom_ctx *octx, struct oom_control 
 
 	invocations++;
 	if (oc->constraint == CONSTRAINT_CPUSET || oc->constraint == CONSTRAINT_MEMORY_POLICY) {
+		bpf_oom_record_decline(oc, NULL, BPF_OOM_REASON_NOT_IN_SCOPE);
 		declines++;
 		return 0;
 	}
@@ -101,17 +102,30 @@ int BPF_PROG(handle_out_of_memory, struct bpf_oom_ctx *octx, struct oom_control 
 	barrier();
 	nr_choices = n + 1;
 
-	if (dry_run || !c->pid) {
-		/* shadow mode, an earlier victim still exiting, or no candidate */
+	if (!c->pid) {
+		/* an earlier victim still exiting, or no candidate */
+		bpf_oom_record_decline(oc, NULL, c->abort ? BPF_OOM_REASON_VICTIM_PENDING :
+							   BPF_OOM_REASON_NO_CANDIDATE);
 		declines++;
 		return 0;
 	}
 	victim = bpf_oom_choice_task(c);
 	if (!victim) {
+		/* it exited between the scan and now */
+		bpf_oom_record_decline(oc, NULL, BPF_OOM_REASON_NO_CANDIDATE);
+		declines++;
+		return 0;
+	}
+	if (dry_run) {
+		/* shadow mode: the record gets the kernel's victim as well */
+		bpf_oom_record_dry_run(oc, victim);
+		bpf_task_release(victim);
 		declines++;
 		return 0;
 	}
 	err = bpf_oom_kill_process(oc, victim, "BPF OOM policy oom_kernel_default");
+	if (err)
+		bpf_oom_record_decline(oc, victim, BPF_OOM_REASON_KILL_FAILED);
 	bpf_task_release(victim);
 	if (err) {
 		declines++;

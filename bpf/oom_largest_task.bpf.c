@@ -69,14 +69,17 @@ int BPF_PROG(handle_out_of_memory, struct bpf_oom_ctx *octx, struct oom_control 
 	struct bpf_oom_choice *c = &choice;
 	struct mem_cgroup *memcg = oc->memcg, *root;
 	struct task_struct *victim;
+	u32 reason = BPF_OOM_REASON_NO_CANDIDATE;
 	bool truncated;
 	int leaf, try, err;
 	u32 n;
 
 	invocations++;
 	last_pid = 0;
-	if (oc->constraint == CONSTRAINT_CPUSET || oc->constraint == CONSTRAINT_MEMORY_POLICY)
+	if (oc->constraint == CONSTRAINT_CPUSET || oc->constraint == CONSTRAINT_MEMORY_POLICY) {
+		reason = BPF_OOM_REASON_NOT_IN_SCOPE;
 		goto decline;
+	}
 	root = memcg ? bpf_get_mem_cgroup(&memcg->css) : bpf_get_root_mem_cgroup();
 	if (!root)
 		goto decline;
@@ -90,8 +93,11 @@ int BPF_PROG(handle_out_of_memory, struct bpf_oom_ctx *octx, struct oom_control 
 		if (leaf < 0 || leaf >= BPF_OOM_MAX_MEMCGS)
 			break;
 		bpf_oom_consider_memcg(c, bpf_oom__scan_ids[leaf], oc);
-		if (c->abort)
-			goto decline;	/* a victim is still exiting: the kernel waits */
+		if (c->abort) {
+			/* a victim is still exiting: the kernel waits */
+			reason = BPF_OOM_REASON_VICTIM_PENDING;
+			goto decline;
+		}
 		if (c->pid) {
 			last_leaf = bpf_oom__scan_ids[leaf];
 			last_leaf_size = bpf_oom__scan_sizes[leaf];
@@ -100,18 +106,27 @@ int BPF_PROG(handle_out_of_memory, struct bpf_oom_ctx *octx, struct oom_control 
 		bpf_oom__scan_sizes[leaf] = -1;	/* nothing killable: the next */
 	}
 	last_pid = c->pid;
-	if (dry_run || !c->pid)
-		goto decline;
 	victim = bpf_oom_choice_task(c);
 	if (!victim)
 		goto decline;
+	if (dry_run) {
+		bpf_oom_record_dry_run(oc, victim);
+		bpf_task_release(victim);
+		declines++;
+		return 0;
+	}
 	err = bpf_oom_kill_process(oc, victim, "BPF OOM policy oom_largest_task");
-	bpf_task_release(victim);
 	if (err)
-		goto decline;
+		bpf_oom_record_decline(oc, victim, BPF_OOM_REASON_KILL_FAILED);
+	bpf_task_release(victim);
+	if (err) {
+		declines++;
+		return 0;
+	}
 	kills++;
 	return 1;
 decline:
+	bpf_oom_record_decline(oc, NULL, reason);
 	declines++;
 	return 0;
 }

@@ -94,6 +94,9 @@ static int __init bpf_oom_init(void)
 	err = bpf_oom_ksyms_proc_init(bpf_oom_procdir);
 	if (err)
 		goto err_procdir;
+	err = bpf_oom_records_init(bpf_oom_procdir);
+	if (err)
+		goto err_procdir;
 	err = bpf_oom_victims_init(bpf_oom_procdir);
 	if (err)
 		goto err_procdir;

@@ -28,12 +28,25 @@
 #include "bpf_oom.h"
 #include <bpf_oom/kfuncs.h>
 #include <bpf_oom/oom.h>
+#include <bpf_oom/record.h>
 
 BPF_OOM_DEFINE_KSYM_CALL(bpf_oom_find_lock_task_mm, find_lock_task_mm);
 
 static const struct bpf_oom_ksym oom_kfunc_ksyms[] = {
 	BPF_OOM_KSYM_CALL(find_lock_task_mm, bpf_oom_find_lock_task_mm),
 };
+
+/**
+ * bpf_oom_lock_task_mm() - the kernel's find_lock_task_mm()
+ * @task: a process's task
+ *
+ * Return: a thread of @task's process that still has an mm, with its
+ * task_lock held; NULL if none has.
+ */
+struct task_struct *bpf_oom_lock_task_mm(struct task_struct *task)
+{
+	return static_call(bpf_oom_find_lock_task_mm)(task);
+}
 
 /*
  * Whether killing @task can free memory: some thread still has an mm, and
@@ -132,12 +145,17 @@ __bpf_kfunc int bpf_oom_kill_process(struct oom_control *oc, struct task_struct 
 	if (!task)
 		return -EINVAL;
 
+	/* one line per kill, as the kernel's "Killed process": not rate limited */
 	if (run->cgroup_id)
-		pr_warn_ratelimited("oom_policy=%s (cgroup %llu): killing %s[%d]\n",
-				    run->policy_name, run->cgroup_id, task->comm, task->pid);
+		pr_warn("oom_policy=%s (cgroup %llu): killing %s[%d], episode %llu\n",
+			run->policy_name, run->cgroup_id, task->comm, task->pid,
+			bpf_oom_episode_id());
 	else
-		pr_warn_ratelimited("oom_policy=%s (system-wide): killing %s[%d]\n",
-				    run->policy_name, task->comm, task->pid);
+		pr_warn("oom_policy=%s (system-wide): killing %s[%d], episode %llu\n",
+			run->policy_name, task->comm, task->pid, bpf_oom_episode_id());
+	/* the record shows the victim as it was before the kill */
+	bpf_oom_record_decide(run->rec, BPF_OOM_ACTION_KILL, BPF_OOM_REASON_NONE, task);
+	run->decided = true;
 	oc->chosen = task;
 	bpf_oom_kill_process_call(oc, message__str);
 	oc->chosen = NULL;
@@ -157,6 +175,57 @@ __bpf_kfunc int bpf_oom_kill_process(struct oom_control *oc, struct task_struct 
 __bpf_kfunc bool bpf_task_is_oom_victim(struct task_struct *task)
 {
 	return tsk_is_oom_victim(task);
+}
+
+/**
+ * bpf_oom_note_decision - say what a policy decided instead of killing
+ * @oc: the OOM being handled (the handler's argument)
+ * @task__nullable: the task the decision is about: for BPF_OOM_ACTION_DRY_RUN
+ *	the victim the policy would have killed (required); for
+ *	BPF_OOM_ACTION_DECLINE optional (the candidate it gave up on)
+ * @action: BPF_OOM_ACTION_DRY_RUN or BPF_OOM_ACTION_DECLINE
+ *	(include/bpf_oom/record.h)
+ * @reason: BPF_OOM_REASON_DRY_RUN for DRY_RUN; for DECLINE another
+ *	BPF_OOM_REASON_*, not NONE
+ *
+ * A bpf-oom extension, not in upstream v2 (policies test for it with
+ * bpf_ksym_exists(), see include/bpf_oom/policy.h): fills in the decision
+ * record of this policy run (records.c). A kill needs no note: the module
+ * records bpf_oom_kill_process() itself, and a kill after a note replaces
+ * it. A run that neither kills nor notes is recorded as a decline with
+ * reason "unspecified". In shadow mode the record of the episode also gets
+ * the victim the kernel's OOM killer then chose.
+ *
+ * Return: 0 (also when the record was dropped: /proc/bpf_oom/records);
+ * -EINVAL if @oc is not the OOM being handled, @action or @reason is out of
+ * range or they do not go together, or DRY_RUN has no task; -EALREADY if
+ * this run already killed or noted a decision.
+ *
+ * Safety: bpf_oom_ops handle_out_of_memory programs only (filter), under
+ * oom_lock; takes @task's task_lock; @oc and @task__nullable trusted.
+ */
+__bpf_kfunc int bpf_oom_note_decision(struct oom_control *oc,
+				      struct task_struct *task__nullable, u32 action, u32 reason)
+{
+	struct bpf_oom_run *run = bpf_oom_run_of(oc);
+
+	if (!run)
+		return -EINVAL;
+	if (action != BPF_OOM_ACTION_DRY_RUN && action != BPF_OOM_ACTION_DECLINE)
+		return -EINVAL;
+	if (reason == BPF_OOM_REASON_NONE || reason > BPF_OOM_REASON_MAX)
+		return -EINVAL;
+	/* shadow mode names its victim and says so; a decline gives another reason */
+	if (action == BPF_OOM_ACTION_DRY_RUN &&
+	    (!task__nullable || reason != BPF_OOM_REASON_DRY_RUN))
+		return -EINVAL;
+	if (action == BPF_OOM_ACTION_DECLINE && reason == BPF_OOM_REASON_DRY_RUN)
+		return -EINVAL;
+	if (run->decided)
+		return -EALREADY;
+	bpf_oom_record_decide(run->rec, action, reason, task__nullable);
+	run->decided = true;
+	return 0;
 }
 
 /**
@@ -237,9 +306,11 @@ __bpf_kfunc_end_defs();
 BTF_KFUNCS_START(bpf_oom_kfunc_ids)
 BTF_ID_FLAGS(func, bpf_oom_kill_process, KF_SLEEPABLE | KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, bpf_task_is_oom_victim, KF_TRUSTED_ARGS)
+BTF_ID_FLAGS(func, bpf_oom_note_decision, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, bpf_out_of_memory, KF_SLEEPABLE | KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, bpf_psi_create_trigger, KF_SLEEPABLE | KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, bpf_psi_trigger_cgroup_id, KF_TRUSTED_ARGS)
+BTF_ID_FLAGS(func, bpf_psi_note_decision, KF_SLEEPABLE | KF_TRUSTED_ARGS)
 BTF_KFUNCS_END(bpf_oom_kfunc_ids)
 
 /* The kfuncs for bpf_psi_ops programs; all others are bpf_oom_ops'. */
@@ -247,6 +318,7 @@ BTF_ID_LIST(bpf_psi_kfunc_btf_ids)
 BTF_ID(func, bpf_out_of_memory)
 BTF_ID(func, bpf_psi_create_trigger)
 BTF_ID(func, bpf_psi_trigger_cgroup_id)
+BTF_ID(func, bpf_psi_note_decision)
 
 /*
  * 6.12 allows a module one kfunc set per program type (a second
@@ -259,7 +331,7 @@ static int bpf_oom_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
 {
 	u32 id = bpf_oom_btf_id_static(kfunc_id);
 	bool psi_kfunc = id && (id == bpf_psi_kfunc_btf_ids[0] || id == bpf_psi_kfunc_btf_ids[1] ||
-				id == bpf_psi_kfunc_btf_ids[2]);
+				id == bpf_psi_kfunc_btf_ids[2] || id == bpf_psi_kfunc_btf_ids[3]);
 
 	if (psi_kfunc)
 		return bpf_psi_prog_is_psi_ops(prog) ? 0 : -EACCES;

@@ -127,8 +127,10 @@ static bool bpf_oom_run_policy(struct bpf_oom_policy *policy, struct oom_control
 		.policy_name = policy->ops->name,
 		.cgroup_id = policy->cgroup_id,
 	};
+	u64 start;
 	int ret;
 
+	run.rec = bpf_oom_record_open(policy->ops->name, policy->cgroup_id);
 	WRITE_ONCE(bpf_oom_current, &run);
 	/*
 	 * The OOM may come from a page fault with mmap_lock held: a fault
@@ -137,9 +139,11 @@ static bool bpf_oom_run_policy(struct bpf_oom_policy *policy, struct oom_control
 	 * trampoline the BPF JIT built: it starts with ENDBR, so it is
 	 * IBT-safe.
 	 */
+	start = ktime_get_ns();
 	pagefault_disable();
 	ret = policy->ops->handle_out_of_memory(&ctx, oc);
 	pagefault_enable();
+	bpf_oom_record_close(run.rec, ktime_get_ns() - start);
 	WRITE_ONCE(bpf_oom_current, NULL);
 
 	atomic_long_inc(&policy->invoked);
@@ -199,9 +203,13 @@ bool bpf_oom_handle(struct oom_control *oc)
 	}
 out:
 	srcu_read_unlock(&bpf_oom_srcu, idx);
+	/*
+	 * Not rate limited, like the kernel's "Killed process" line: the
+	 * episode number ties the decision records to the OOM report.
+	 */
 	if (ran && !handled)
-		pr_warn_ratelimited("oom_policy=default: %d BPF polic%s freed no memory, the kernel OOM killer decides\n",
-				    ran, ran == 1 ? "y" : "ies");
+		pr_warn("oom_policy=default: %d BPF polic%s freed no memory, the kernel OOM killer decides (episode %llu)\n",
+			ran, ran == 1 ? "y" : "ies", bpf_oom_episode_id());
 	return handled;
 }
 

@@ -258,7 +258,7 @@ DEFINE_STATIC_SRCU(bpf_oom_shim_srcu);
 /* The task the shim lets through to the real out_of_memory() (oom_lock). */
 static struct task_struct *bpf_oom_passthrough;
 
-static bool bpf_oom_shim_out_of_memory(struct oom_control *oc)
+static bool bpf_oom_shim_run(struct oom_control *oc, bool declared)
 {
 	bool ret;
 	int idx;
@@ -278,10 +278,13 @@ static bool bpf_oom_shim_out_of_memory(struct oom_control *oc)
 				ret = true;
 				goto out;
 			}
+			bpf_oom_episode_begin(oc, declared);
 			if (bpf_oom_handle(oc)) {
+				bpf_oom_episode_end();
 				ret = true;
 				goto out;
 			}
+			bpf_oom_episode_kernel_phase();
 			break;
 		case BPF_OOM_TO_KERNEL:
 			break;
@@ -290,6 +293,8 @@ static bool bpf_oom_shim_out_of_memory(struct oom_control *oc)
 	WRITE_ONCE(bpf_oom_passthrough, current);
 	ret = static_call(bpf_oom_out_of_memory)(oc);
 	WRITE_ONCE(bpf_oom_passthrough, NULL);
+	/* the records carry the victim the kernel marked meanwhile, if any */
+	bpf_oom_episode_end();
 out:
 	srcu_read_unlock(&bpf_oom_shim_srcu, idx);
 	return ret;
@@ -310,7 +315,13 @@ out:
  */
 bool bpf_oom_out_of_memory_call(struct oom_control *oc)
 {
-	return bpf_oom_shim_out_of_memory(oc);
+	return bpf_oom_shim_run(oc, true);
+}
+
+/* where ftrace sends out_of_memory() (an allocation that found no memory) */
+static bool bpf_oom_shim_out_of_memory(struct oom_control *oc)
+{
+	return bpf_oom_shim_run(oc, false);
 }
 
 static void notrace bpf_oom_ftrace_handler(unsigned long ip, unsigned long parent_ip,

@@ -265,6 +265,7 @@ static void bpf_oom_probe_mark_victim(void *data, struct task_struct *task, uid_
 
 	if (!mm)
 		return;
+	bpf_oom_episode_mark_victim(task, mm);
 	rcu_read_lock();
 	memcg = mem_cgroup_from_task(task);
 	if (memcg && !css_tryget(&memcg->css))

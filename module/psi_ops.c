@@ -72,6 +72,7 @@
 #include "ksyms.h"
 #include "bpf_oom.h"
 #include <bpf_oom/psi.h>
+#include <bpf_oom/record.h>
 
 /**
  * struct bpf_psi - one attached bpf_psi_ops (upstream's name and role)
@@ -113,6 +114,7 @@ struct bpf_psi {
  *	may still be followed by a probe until a grace period has passed)
  * @offline: its cgroup was removed (set by the rmdir probe)
  * @events: how often handle_psi_event ran for it
+ * @event_start: when the running handle_psi_event started (ns), for records
  * @rcu: for the rmdir probe's walk
  */
 struct bpf_psi_trigger {
@@ -129,6 +131,7 @@ struct bpf_psi_trigger {
 	struct list_head gone;
 	bool offline;
 	atomic_long_t events;
+	u64 event_start;
 	struct rcu_head rcu;
 };
 
@@ -229,7 +232,32 @@ static void bpf_psi_event_workfn(struct work_struct *work)
 	if (cmpxchg(&trig->t->event, 1, 0) != 1)
 		return;
 	atomic_long_inc(&trig->events);
+	trig->event_start = ktime_get_ns();
 	bpf_psi->ops->handle_psi_event(bpf_psi, trig->t);
+}
+
+/**
+ * bpf_psi_current_cause() - the PSI event the current task is handling
+ * @rec: the record whose psi_* fields to fill in
+ *
+ * For bpf_out_of_memory(): an OOM declared from handle_psi_event runs in
+ * the trigger's work item, so current_work() names the trigger.
+ *
+ * Return: true if the current task runs handle_psi_event (@rec filled).
+ */
+bool bpf_psi_current_cause(struct bpf_oom_record *rec)
+{
+	struct work_struct *work = current_work();
+	struct bpf_psi_trigger *trig;
+
+	if (!work || work->func != bpf_psi_event_workfn)
+		return false;
+	/* the work item runs: its trigger is not freed before it returns */
+	trig = container_of(work, struct bpf_psi_trigger, work);
+	rec->psi_resource = trig->resource;
+	rec->psi_threshold_us = trig->threshold_us;
+	rec->psi_window_us = trig->window_us;
+	return true;
 }
 
 /* ---- triggers ---------------------------------------------------------- */
@@ -412,6 +440,75 @@ __bpf_kfunc u64 bpf_psi_trigger_cgroup_id(struct psi_trigger *t)
 	}
 	spin_unlock_irqrestore(&t->event_wait.lock, flags);
 	return id;
+}
+
+/**
+ * bpf_psi_note_decision - record what a PSI policy decided (bpf-oom extension)
+ * @bpf_psi: the handler's first argument
+ * @t: the trigger handle_psi_event was called with
+ * @task__nullable: for BPF_OOM_ACTION_DRY_RUN the task the policy would
+ *	have killed (required); for BPF_OOM_ACTION_DECLINE optional
+ * @action: BPF_OOM_ACTION_DRY_RUN or BPF_OOM_ACTION_DECLINE
+ *	(include/bpf_oom/record.h)
+ * @reason: BPF_OOM_REASON_DRY_RUN for DRY_RUN; for DECLINE another
+ *	BPF_OOM_REASON_*, not NONE
+ *
+ * Emits one decision record (records.c) with trigger "psi": the trigger's
+ * resource, threshold, window and cgroup as the domain, the policy's
+ * bpf_psi_ops.name, episode 0 (no OOM), the time since handle_psi_event
+ * started. A kill needs no note: a PSI policy kills by declaring an OOM
+ * (bpf_out_of_memory()), whose episode has its own records, with this
+ * trigger as their cause. Not in upstream v2: test for it with
+ * bpf_ksym_exists().
+ *
+ * Return: 0; -EINVAL if @t is not the trigger of @bpf_psi whose event the
+ * caller is handling, or @action and @reason are out of range, do not go
+ * together, or DRY_RUN has no task.
+ *
+ * Safety: bpf_psi_ops programs only (filter); in handle_psi_event, on the
+ * trigger's own work item (current_work() proves it); may take @task's
+ * task_lock; arguments trusted.
+ */
+__bpf_kfunc int bpf_psi_note_decision(struct bpf_psi *bpf_psi, struct psi_trigger *t,
+				      struct task_struct *task__nullable, u32 action, u32 reason)
+{
+	struct work_struct *work = current_work();
+	struct bpf_psi_trigger *trig;
+	struct bpf_oom_record rec;
+	int len;
+
+	if (!work || work->func != bpf_psi_event_workfn)
+		return -EINVAL;
+	/* the work item runs: its trigger is not freed before it returns */
+	trig = container_of(work, struct bpf_psi_trigger, work);
+	if (trig->bpf_psi != bpf_psi || trig->t != t)
+		return -EINVAL;
+	if (action == BPF_OOM_ACTION_DRY_RUN &&
+	    (!task__nullable || reason != BPF_OOM_REASON_DRY_RUN))
+		return -EINVAL;
+	if (action == BPF_OOM_ACTION_DECLINE &&
+	    (reason == BPF_OOM_REASON_NONE || reason == BPF_OOM_REASON_DRY_RUN ||
+	     reason > BPF_OOM_REASON_MAX))
+		return -EINVAL;
+	if (action != BPF_OOM_ACTION_DRY_RUN && action != BPF_OOM_ACTION_DECLINE)
+		return -EINVAL;
+
+	bpf_oom_record_prepare(&rec, BPF_OOM_TRIGGER_PSI, bpf_psi->ops->name);
+	rec.psi_resource = trig->resource;
+	rec.psi_threshold_us = trig->threshold_us;
+	rec.psi_window_us = trig->window_us;
+	rec.domain_cgroup_id = trig->cgroup_id;
+	if (trig->cgrp) {
+		len = cgroup_path(trig->cgrp, rec.domain_path, sizeof(rec.domain_path));
+		if (len >= (int)sizeof(rec.domain_path) - 1)
+			rec.flags |= BPF_OOM_RECORD_PATH_TRUNCATED;
+	} else {
+		strscpy(rec.domain_path, "/", sizeof(rec.domain_path));
+	}
+	bpf_oom_record_decide(&rec, action, reason, task__nullable);
+	rec.duration_ns = ktime_get_ns() - trig->event_start;
+	bpf_oom_record_emit(&rec);
+	return 0;
 }
 
 __bpf_kfunc_end_defs();
@@ -748,9 +845,21 @@ static int bpf_psi_ops_init_member(const struct btf_type *t,
 {
 	u32 moff = __btf_member_bit_offset(t, member) / 8;
 
-	/* private: the kernel sets it at attach */
-	if (moff == offsetof(struct bpf_psi_ops, bpf_psi)) {
-		((struct bpf_psi_ops *)kdata)->bpf_psi = NULL;
+	const struct bpf_psi_ops *uops = udata;
+	struct bpf_psi_ops *ops = kdata;
+
+	switch (moff) {
+	case offsetof(struct bpf_psi_ops, bpf_psi):
+		/* private: the kernel sets it at attach */
+		ops->bpf_psi = NULL;
+		return 1;
+	case offsetof(struct bpf_psi_ops, name):
+		if (strnlen(uops->name, sizeof(uops->name)) == sizeof(uops->name)) {
+			pr_err("bpf_psi_ops.name is not NUL-terminated\n");
+			return -EINVAL;
+		}
+		strscpy_pad(ops->name, uops->name[0] ? uops->name : "bpf_psi_policy",
+			    sizeof(ops->name));
 		return 1;
 	}
 	return 0;

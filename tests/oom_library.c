@@ -18,6 +18,12 @@
  * kernel's group kill through the policy's one kill) and term is
  * untouched; in shadow mode the policy chose a process of svc, killed
  * nothing, and the kernel killed term's 16 MiB process first.
+ *
+ * Every round also follows the decision records with `bpf-oom-loader events
+ * --json` and checks each record against what happened: one per OOM the
+ * policy saw, its action (kill, or dry_run with the kernel's victim of the
+ * same episode beside the policy's), the victim, the OOM's domain, and the
+ * episode number the kernel log shows next to the OOM report.
  */
 #define _GNU_SOURCE
 #include <bpf/libbpf.h>
@@ -161,6 +167,77 @@ static int read_kills(int fd, int *pids, int max)
 	return n;
 }
 
+/* ---- decision records ------------------------------------------------- */
+
+static char events_out[1 << 16], events_err[4096];
+
+/* The number after @prefix in the kernel log (kmsg[]), -1 if none. */
+static long long kmsg_number_after(const char *prefix)
+{
+	const char *k = strstr(kmsg, prefix);
+
+	return k ? atoll(k + strlen(prefix)) : -1;
+}
+
+static bool events_begin(struct tl_events *ev)
+{
+	return CHECK_OK(tl_events_start(ev), "bpf-oom-loader events --json started");
+}
+
+/*
+ * Stop the events command; check that it exited 0 (nothing lost) and wrote
+ * @want records of policy @policy for memcg OOMs in @domain; return the
+ * records (events_out, one per line) or NULL.
+ */
+static const char *events_end(struct tl_events *ev, long want, const char *domain)
+{
+	int rc = tl_events_stop(ev, events_out, sizeof(events_out), events_err, sizeof(events_err));
+	const char *line;
+	long n = 0;
+
+	for (line = events_out; *line; line = strchr(line, '\n') + 1, n++) {
+		char s[256];
+
+		if (!strchr(line, '\n'))
+			break;
+		CHECK(!tl_json_str(line, NULL, "policy", s, sizeof(s)) &&
+		      !strcmp(s, "oom_largest_task"), "record %ld: policy %s", n, s);
+		CHECK(!tl_json_str(line, NULL, "trigger", s, sizeof(s)) && !strcmp(s, "memcg_oom"),
+		      "record %ld: trigger %s, expected memcg_oom", n, s);
+		CHECK(!tl_json_str(line, NULL, "domain_path", s, sizeof(s)) && !strcmp(s, domain),
+		      "record %ld: domain %s, expected %s", n, s, domain);
+	}
+	CHECK_EQ(rc, 0, "bpf-oom-loader events exit status (3: records lost)");
+	CHECK_EQ(n, want, "decision records");
+	if (tl_failed())
+		printf("# events output:\n%s# events stderr:\n%s", events_out, events_err);
+	return n == want ? events_out : NULL;
+}
+
+/* Member @key of the task object @which ("victim", "kernel_victim") in @rec. */
+static long long rec_task(const char *rec, const char *which, const char *key)
+{
+	char from[32];
+	long long v;
+
+	snprintf(from, sizeof(from), "\"%s\":{", which);
+	return tl_json_num(rec, from, key, &v) ? -1 : v;
+}
+
+static bool rec_is(const char *rec, const char *key, const char *want)
+{
+	char s[64];
+
+	return !tl_json_str(rec, NULL, key, s, sizeof(s)) && !strcmp(s, want);
+}
+
+static long long rec_num(const char *rec, const char *key)
+{
+	long long v;
+
+	return tl_json_num(rec, NULL, key, &v) ? -1 : v;
+}
+
 static bool alive(int pid)
 {
 	return waitpid(pid, NULL, WNOHANG) == 0;
@@ -212,6 +289,8 @@ static void hog_round(bool dry_run)
 	int svc[3], kills[8], nkills, kfd, done, hog = -1, i;
 	unsigned long long cur = 0;
 	char max[32], want[128];
+	struct tl_events ev;
+	const char *rec;
 
 	if (!skel)
 		return;
@@ -236,15 +315,43 @@ static void hog_round(bool dry_run)
 	if (!CHECK_OK(tl_cg_write("olt", "memory.max", max), "memory.max"))
 		goto out;
 	link = bpf_map__attach_struct_ops(skel->maps.oom_largest_task);
-	if (!CHECK_PTR(link, "attach oom_largest_task"))
+	if (!CHECK_PTR(link, "attach oom_largest_task") || !events_begin(&ev))
 		goto out;
 	kfd = tl_kmsg_open();
 	hog = spawn_grower("olt/term", 96, &done);
-	if (!CHECK(hog > 0, "hog did not start"))
+	if (!CHECK(hog > 0, "hog did not start")) {
+		tl_events_stop(&ev, events_out, sizeof(events_out), events_err, sizeof(events_err));
 		goto out;
+	}
 	wait_done(done);
 	nkills = read_kills(kfd, kills, 8);
 	close(kfd);
+
+	/* one record: the policy's kill, or its dry-run choice and the kernel's */
+	rec = events_end(&ev, 1, "/olt");
+	if (rec) {
+		CHECK(rec_is(rec, "action", dry_run ? "dry_run" : "kill"), "record: action: %s", rec);
+		CHECK(rec_is(rec, "reason", dry_run ? "dry_run" : "none"), "record: reason: %s", rec);
+		CHECK_EQ(rec_task(rec, "victim", "pid"), hog, "record: victim pid");
+		CHECK_EQ(rec_task(rec, "victim", "cgroup_id"), tl_cg_id("olt/term"),
+			 "record: victim cgroup");
+		CHECK_EQ(rec_num(rec, "domain_cgroup_id"), tl_cg_id("olt"), "record: domain cgroup");
+		CHECK_EQ(rec_num(rec, "attach_cgroup_id"), 0, "record: attached system-wide");
+		CHECK(rec_task(rec, "victim", "rss_kb") >= 48 * 1024,
+		      "record: victim rss %lld kB, the hog has at least 48 MiB",
+		      rec_task(rec, "victim", "rss_kb"));
+		if (dry_run) {
+			CHECK_EQ(rec_task(rec, "kernel_victim", "pid"), hog,
+				 "record: the kernel's victim of the same episode");
+			CHECK_EQ(rec_num(rec, "episode"),
+				 kmsg_number_after("the kernel OOM killer decides (episode "),
+				 "record: episode, as the kernel log shows it");
+		} else {
+			CHECK(strstr(rec, "\"kernel_victim\":null"), "record: a kernel victim: %s", rec);
+			CHECK_EQ(rec_num(rec, "episode"), kmsg_number_after(", episode "),
+				 "record: episode, as the kernel log shows it");
+		}
+	}
 
 	CHECK_EQ(skel->bss->invocations, 1, "OOMs the policy saw");
 	CHECK(skel->bss->last_pid == hog, "policy chose %d, expected the hog %d",
@@ -282,6 +389,8 @@ static void group_round(bool dry_run)
 	struct bpf_link *link = NULL;
 	int svc[4], big = -1, kills[16], nkills, kfd, done, i;
 	unsigned long long cur = 0;
+	struct tl_events ev;
+	const char *rec;
 	char max[32];
 
 	if (!skel)
@@ -317,15 +426,36 @@ static void group_round(bool dry_run)
 	if (!CHECK_OK(tl_cg_write("olg", "memory.max", max), "memory.max"))
 		goto out;
 	link = bpf_map__attach_struct_ops(skel->maps.oom_largest_task);
-	if (!CHECK_PTR(link, "attach oom_largest_task"))
+	if (!CHECK_PTR(link, "attach oom_largest_task") || !events_begin(&ev))
 		goto out;
 	kfd = tl_kmsg_open();
 	svc[3] = spawn_grower("olg/svc", 64, &done);
-	if (!CHECK(svc[3] > 0, "the fourth svc process did not start"))
+	if (!CHECK(svc[3] > 0, "the fourth svc process did not start")) {
+		tl_events_stop(&ev, events_out, sizeof(events_out), events_err, sizeof(events_err));
 		goto out;
+	}
 	wait_done(done);
 	nkills = read_kills(kfd, kills, 16);
 	close(kfd);
+
+	/* one record per OOM the policy saw, each naming a process of svc */
+	rec = events_end(&ev, skel->bss->invocations, "/olg");
+	for (i = 0; rec && *rec; rec = strchr(rec, '\n') + 1, i++) {
+		long long v = rec_task(rec, "victim", "pid");
+		int j;
+
+		for (j = 0; j < 4 && v != svc[j]; j++)
+			;
+		CHECK(j < 4, "record %d: victim %lld, not a process of svc", i, v);
+		CHECK(rec_is(rec, "action", dry_run ? "dry_run" : "kill"), "record %d: action: %.200s",
+		      i, rec);
+		/* the first OOM: the kernel's own choice was term's 16 MiB process */
+		if (dry_run && i == 0)
+			CHECK_EQ(rec_task(rec, "kernel_victim", "pid"), big,
+				 "record 0: the kernel's victim of the same episode");
+		if (!dry_run)
+			CHECK(strstr(rec, "\"kernel_victim\":null"), "record %d: a kernel victim", i);
+	}
 
 	CHECK_EQ(skel->bss->last_leaf, tl_cg_id("olg/svc"), "leaf chosen (cgroup id of /olg/svc)");
 	for (i = 0; i < 4 && skel->bss->last_pid != svc[i]; i++)

@@ -135,10 +135,10 @@ static void test_oom_stock_victim_without_policy(void)
 
 /* ---- fallback: whatever a policy does, the OOM gets resolved ---------- */
 
-enum policy { KILL_PID, DECLINE, CLAIM };
+enum policy { KILL_PID, DECLINE, CLAIM, NOTE };
 
-/* Open oom_policies.bpf.o with only the chosen maps created. */
-static struct oom_policies_bpf *policies_open(bool kill, bool decline, bool claim)
+/* Open oom_policies.bpf.o with only the chosen maps created (and note's if @note). */
+static struct oom_policies_bpf *policies_open_note(bool kill, bool decline, bool claim, bool note)
 {
 	struct oom_policies_bpf *skel = oom_policies_bpf__open();
 
@@ -148,21 +148,68 @@ static struct oom_policies_bpf *policies_open(bool kill, bool decline, bool clai
 	bpf_program__set_autoload(skel->progs.kill_pid_oom, kill);
 	bpf_map__set_autocreate(skel->maps.decline, decline);
 	bpf_map__set_autocreate(skel->maps.claim, claim);
+	bpf_map__set_autocreate(skel->maps.note, note);
+	bpf_program__set_autoload(skel->progs.note_oom, note);
 	bpf_map__set_autocreate(skel->maps.no_handler, false);
 	return skel;
+}
+
+static struct oom_policies_bpf *policies_open(bool kill, bool decline, bool claim)
+{
+	return policies_open_note(kill, decline, claim, false);
+}
+
+static char events_out[1 << 16], events_err[4096];
+
+/*
+ * The note policy's first run: each bad argument refused with -EINVAL, the
+ * good note taken, a second one -EALREADY; its record (the first of the
+ * episode's, and of the run) a decline for "no_candidate" that carries the
+ * kernel's victim, @victim.
+ */
+static void check_note_records(struct oom_policies_bpf *skel, struct tl_events *ev, int victim)
+{
+	static const int want[] = { -EINVAL, -EINVAL, -EINVAL, -EINVAL, -EINVAL, -EINVAL, 0,
+				    -EALREADY, -EINVAL };
+	const char *line = events_out;
+	long long v;
+	char s[64];
+	int rc, i;
+
+	for (i = 0; i < 9; i++)
+		CHECK(skel->data->note_ret[i] == want[i],
+		      "bpf_oom_note_decision call %d: %d, expected %d", i, skel->data->note_ret[i],
+		      want[i]);
+	rc = tl_events_stop(ev, events_out, sizeof(events_out), events_err, sizeof(events_err));
+	CHECK_EQ(rc, 0, "bpf-oom-loader events exit status");
+	CHECK(!tl_json_str(line, NULL, "policy", s, sizeof(s)) && !strcmp(s, "test_note"),
+	      "first record's policy: %s", s);
+	CHECK(!tl_json_str(line, NULL, "action", s, sizeof(s)) && !strcmp(s, "decline"),
+	      "first record's action: %s", s);
+	CHECK(!tl_json_str(line, NULL, "reason", s, sizeof(s)) && !strcmp(s, "no_candidate"),
+	      "first record's reason: %s (the first good note counts)", s);
+	CHECK(strstr(line, "\"victim\":null") && strstr(line, "\n") > strstr(line, "\"victim\":null"),
+	      "first record has a victim");
+	CHECK(!tl_json_num(line, "\"kernel_victim\":{", "pid", &v) && v == victim,
+	      "first record's kernel victim: %lld, expected %d", v, victim);
+	CHECK(!tl_json_str(line, NULL, "domain_path", s, sizeof(s)) && !strcmp(s, "/oom_test"),
+	      "first record's domain: %s", s);
+	if (tl_failed())
+		printf("# events output:\n%s# events stderr:\n%s", events_out, events_err);
 }
 
 static void fallback_case(enum policy which, bool zombie_target)
 {
 	struct oom_policies_bpf *skel;
 	struct bpf_link *link = NULL;
+	struct tl_events ev;
 	int pids[NR_HOGS], first, status, kfd, zombie = -1;
 
 	if (which == KILL_PID && skip_without_task_kfuncs())
 		return;
 	if (!topo_create())
 		return;
-	skel = policies_open(which == KILL_PID, which == DECLINE, which == CLAIM);
+	skel = policies_open_note(which == KILL_PID, which == DECLINE, which == CLAIM, which == NOTE);
 	if (!CHECK_PTR(skel, "open oom_policies") ||
 	    !CHECK_OK(oom_policies_bpf__load(skel), "load oom_policies"))
 		goto out;
@@ -197,14 +244,18 @@ static void fallback_case(enum policy which, bool zombie_target)
 	}
 	link = bpf_map__attach_struct_ops(which == KILL_PID ? skel->maps.kill_pid :
 					  which == DECLINE ? skel->maps.decline :
-					  skel->maps.claim);
+					  which == NOTE ? skel->maps.note : skel->maps.claim);
 	if (!CHECK_PTR(link, "attach system-wide"))
+		goto out;
+	if (which == NOTE && !CHECK_OK(tl_events_start(&ev), "bpf-oom-loader events --json"))
 		goto out;
 	kfd = tl_kmsg_open();
 	first = topo_run(pids, &status, NULL, 0, NULL);
 	tl_kmsg_read(kfd, kmsg, sizeof(kmsg));
 	close(kfd);
 	topo_expect_victim(kmsg, pids, CG1, first, status);
+	if (which == NOTE)
+		check_note_records(skel, &ev, pids[CG1]);
 	CHECK(strstr(kmsg, "oom_policy=default: 1 BPF policy freed no memory"),
 	      "no 'oom_policy=default' line when the policy did not free memory");
 	switch (which) {
@@ -213,6 +264,9 @@ static void fallback_case(enum policy which, bool zombie_target)
 		break;
 	case CLAIM:
 		CHECK_GT(skel->bss->claim_calls[0], 0, "claiming policy called");
+		break;
+	case NOTE:
+		CHECK_GT(skel->bss->note_calls[0], 0, "noting policy called");
 		break;
 	case KILL_PID:
 		CHECK_GT(skel->bss->kill_calls[0], 0, "zombie-killing policy called");
@@ -236,6 +290,12 @@ static void test_oom_fallback_policy_declines(void)
 static void test_oom_fallback_policy_claims_without_killing(void)
 {
 	fallback_case(CLAIM, false);
+}
+
+/* bpf_oom_note_decision(): bad arguments, and the record of a decline */
+static void test_oom_note_decision(void)
+{
+	fallback_case(NOTE, false);
 }
 
 static void test_oom_fallback_policy_kills_exited_task(void)
@@ -436,6 +496,7 @@ static void test_oom_global_system_wide_policy(void)
 	      "hog: expected SIGKILL, got status 0x%x", status);
 	CHECK_GT(skel->bss->saw_global, 0, "OOMs the policy saw with oc->memcg == NULL");
 	CHECK_EQ(skel->data->kill_ret, 0, "bpf_oom_kill_process(hog)");
+	CHECK_EQ(skel->data->note_after_kill, -EALREADY, "bpf_oom_note_decision() after a kill");
 	CHECK_EQ(skel->data->last_ctx_cgroup_id, 0, "ctx->cgroup_id (system-wide)");
 	tl_kmsg_read(kfd, kmsg, sizeof(kmsg));
 	close(kfd);
@@ -1012,6 +1073,7 @@ static const struct tl_test tests[] = {
 	{ "oom_fallback_policy_declines", test_oom_fallback_policy_declines },
 	{ "oom_fallback_policy_claims_without_killing",
 	  test_oom_fallback_policy_claims_without_killing },
+	{ "oom_note_decision", test_oom_note_decision },
 	{ "oom_fallback_policy_kills_exited_task", test_oom_fallback_policy_kills_exited_task },
 	{ "oom_kill_outside_domain_refused", test_oom_kill_outside_domain_refused },
 	{ "oom_kill_unkillable_refused", test_oom_kill_unkillable_refused },

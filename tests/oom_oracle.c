@@ -562,20 +562,6 @@ static void unshield_all(const struct saved_adj *s)
 	}
 }
 
-static long meminfo_mib(const char *key)
-{
-	char line[128];
-	long kb = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)))
-			kb = atol(line + strlen(key) + 1);
-	if (f)
-		fclose(f);
-	return kb < 0 ? -1 : kb / 1024;
-}
-
 static struct oom_kernel_default_bpf *open_policy(bool dry_run)
 {
 	struct oom_kernel_default_bpf *skel = oom_kernel_default_bpf__open();
@@ -628,7 +614,7 @@ static void test_oracle(void)
 	 */
 	shield_all(&saved);
 	if (!tl_failed()) {
-		long avail = meminfo_mib("MemAvailable");
+		long avail = tl_meminfo_mib("MemAvailable");
 
 		if (CHECK(avail > 320, "MemAvailable %ld MiB, want > 320", avail) &&
 		    CHECK_OK(tl_cg_create("oracle_ballast"), "mkdir /oracle_ballast")) {
@@ -641,8 +627,8 @@ static void test_oracle(void)
 
 		if (s % 5 != 0 && s % 5 != 2)
 			continue;
-		topo_generate(&t, s, true, (int)meminfo_mib("MemAvailable"),
-			      meminfo_mib("MemTotal") * 256 / 1000);
+		topo_generate(&t, s, true, (int)tl_meminfo_mib("MemAvailable"),
+			      tl_meminfo_mib("MemTotal") * 256 / 1000);
 		oracle_run(skel, &t, &st);
 		nglobal++;
 	}

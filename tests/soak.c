@@ -9,7 +9,9 @@
  * killable) and a worker that grows until it is killed and is started again
  * at once, so the memcgs run out of memory over and over, often at the same
  * time; /soak/g gets a hog 10 s in and 30 s after each one died, which
- * grows until a system-wide OOM kills it. Policies:
+ * grows until a system-wide OOM kills it (a -1000 ballast holds all but
+ * SOAK_HEADROOM_MIB of the memory, so that it gets there soon in any VM).
+ * Policies:
  * tests/progs/soak_policy.bpf.c system-wide (kills the biggest task of the
  * biggest leaf; leaves /soak/m5's OOMs to the kernel's fallback),
  * bpf/oom_largest_leaf on /soak declining (the chain goes up), a declining
@@ -49,6 +51,7 @@
 
 #define NR_MEMCGS 6
 #define MAX_CHILDREN 64
+#define SOAK_HEADROOM_MIB 384	/* left beside the ballast: memcgs, hog, the rest */
 
 enum kind { BYSTANDER, WORKER, HOG };
 static const char *const kind_name[] = { "bystander", "worker", "hog" };
@@ -87,6 +90,22 @@ static int grower_fn(void *arg, int ready)
 		if (p)
 			memset(p, 1, MiB);
 	}
+	return 0;
+}
+
+/* The ballast: @arg MiB, never an OOM victim (-1000). */
+static int ballast_fn(void *arg, int ready)
+{
+	size_t bytes = (long)arg * MiB;
+	char *p;
+
+	tl_write_file("/proc/self/oom_score_adj", "-1000");
+	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 10;
+	memset(p, 1, bytes);
+	tl_child_ready(ready);
+	pause();
 	return 0;
 }
 
@@ -232,9 +251,10 @@ static void test_soak(void)
 	double t0 = tl_now(), next_hog = t0 + 10, last_report = t0;
 	long oom_kills0 = vmstat("oom_kill"), deaths = 0;
 	bool hog_running = false, churning = false;
+	int i, ballast = -1;
+	long avail;
 	pthread_t churn;
 	char cg[32];
-	int i;
 
 	tl_write_file("/proc/self/oom_score_adj", "-1000");
 	CHECK_OK(tl_cg_create("soak"), "mkdir /soak");
@@ -286,6 +306,20 @@ static void test_soak(void)
 		start(BYSTANDER, i);
 	for (i = 0; i < NR_MEMCGS; i++)
 		start(WORKER, i);
+	/*
+	 * A -1000 ballast holds all but SOAK_HEADROOM_MIB of what is
+	 * available, so that the global hog reaches a global OOM in seconds
+	 * whatever the VM's size: in the debug kernel's 2 GiB VM, under TCG,
+	 * it had not got there in 120 s.
+	 */
+	avail = tl_meminfo_mib("MemAvailable");
+	if (avail > SOAK_HEADROOM_MIB + 64) {
+		tl_cg_create("soak/ballast");
+		ballast = tl_spawn_in_cg("soak/ballast", ballast_fn,
+					 (void *)(avail - SOAK_HEADROOM_MIB));
+		CHECK(ballast > 0, "ballast of %ld MiB did not start: %d", avail - SOAK_HEADROOM_MIB,
+		      ballast);
+	}
 
 	printf("# soak: %ld s, %d memcgs of 24 MiB, a global hog 10 s in and 30 s after each one died\n", secs, NR_MEMCGS);
 	while (!tl_failed() && tl_now() - t0 < secs) {
@@ -394,6 +428,9 @@ out:
 	for (i = 0; i < MAX_CHILDREN; i++)
 		if (children[i].pid)
 			tl_reap(children[i].pid, SIGKILL);
+	if (ballast > 0)
+		tl_reap(ballast, SIGKILL);
+	tl_cg_destroy("soak/ballast");
 	tl_cg_destroy("soak/g");
 	for (i = 0; i < NR_MEMCGS; i++) {
 		snprintf(cg, sizeof(cg), "soak/m%d", i);

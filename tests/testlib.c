@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -464,4 +465,159 @@ static int tl_cmp_double(const void *a, const void *b)
 void tl_sort_doubles(double *v, size_t n)
 {
 	qsort(v, n, sizeof(*v), tl_cmp_double);
+}
+
+long tl_meminfo_mib(const char *key)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+	size_t n = strlen(key);
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':')
+			kb = atol(line + n + 1);
+	if (f)
+		fclose(f);
+	return kb < 0 ? -1 : kb / 1024;
+}
+
+/* ---- bpf-oom-loader events --------------------------------------------- */
+
+#define TL_LOADER "/bpf-oom/tests/bpf-oom-loader"
+
+int tl_events_start(struct tl_events *ev)
+{
+	char buf[512];
+	size_t used = 0;
+	int errp[2], out, err;
+
+	snprintf(ev->path, sizeof(ev->path), "/tmp/events-%d.json", getpid());
+	out = open(ev->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0 || pipe2(errp, O_CLOEXEC)) {
+		err = -errno;
+		printf("# events: %s: %s\n", ev->path, strerror(errno));
+		if (out >= 0)
+			close(out);
+		return err;
+	}
+	ev->pid = fork();
+	if (ev->pid == 0) {
+		if (dup2(out, 1) != 1 || dup2(errp[1], 2) != 2)
+			_exit(126);
+		close_range(3, ~0U, 0);	/* no policy link may outlive its detach */
+		execl(TL_LOADER, TL_LOADER, "events", "--json", (char *)NULL);
+		_exit(127);
+	}
+	err = ev->pid < 0 ? -errno : 0;
+	close(out);
+	close(errp[1]);
+	ev->err_fd = errp[0];
+	if (err) {
+		close(ev->err_fd);
+		return err;
+	}
+	/* ready once it says it follows the records */
+	while (used < sizeof(buf) - 1) {
+		struct pollfd pfd = { .fd = ev->err_fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&pfd, 1, 30000) != 1)
+			break;
+		n = read(ev->err_fd, buf + used, sizeof(buf) - 1 - used);
+		if (n <= 0)
+			break;
+		used += n;
+		buf[used] = 0;
+		if (strstr(buf, "following decision records"))
+			return 0;
+	}
+	buf[used] = 0;
+	printf("# events did not start: %s\n", buf);
+	kill(ev->pid, SIGKILL);
+	waitpid(ev->pid, NULL, 0);
+	close(ev->err_fd);
+	return -EIO;
+}
+
+static size_t tl_read_all(int fd, char *buf, size_t len)
+{
+	size_t used = 0;
+	ssize_t n;
+
+	while (used < len - 1 && (n = read(fd, buf + used, len - 1 - used)) > 0)
+		used += n;
+	buf[used] = 0;
+	return used;
+}
+
+int tl_events_stop(struct tl_events *ev, char *out, size_t out_len, char *err, size_t err_len)
+{
+	int status, fd, i;
+
+	kill(ev->pid, SIGINT);
+	for (i = 0; i < 1000; i++) {
+		if (waitpid(ev->pid, &status, WNOHANG) == ev->pid)
+			break;
+		usleep(10000);
+	}
+	if (i == 1000) {
+		kill(ev->pid, SIGKILL);
+		waitpid(ev->pid, NULL, 0);
+		status = -1;
+	}
+	tl_read_all(ev->err_fd, err, err_len);
+	close(ev->err_fd);
+	out[0] = 0;
+	fd = open(ev->path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		tl_read_all(fd, out, out_len);
+		close(fd);
+	}
+	unlink(ev->path);
+	if (status == -1 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* where member @key of the line at @obj starts its value, or NULL */
+static const char *tl_json_find(const char *obj, const char *from, const char *key)
+{
+	const char *end = strchr(obj, '\n'), *p = obj;
+	char pat[64];
+
+	if (from) {
+		p = strstr(obj, from);
+		if (!p || (end && p > end))
+			return NULL;
+	}
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(p, pat);
+	if (!p || (end && p > end))
+		return NULL;
+	return p + strlen(pat);
+}
+
+int tl_json_num(const char *obj, const char *from, const char *key, long long *val)
+{
+	const char *p = tl_json_find(obj, from, key);
+	char *e;
+
+	if (!p)
+		return -ENOENT;
+	*val = strtoll(p, &e, 10);
+	return e == p ? -ENOENT : 0;
+}
+
+int tl_json_str(const char *obj, const char *from, const char *key, char *buf, size_t len)
+{
+	const char *p = tl_json_find(obj, from, key), *q;
+
+	if (!p || *p != '"')
+		return -ENOENT;
+	q = strchr(p + 1, '"');
+	if (!q)
+		return -ENOENT;
+	snprintf(buf, len, "%.*s", (int)(q - p - 1), p + 1);
+	return 0;
 }

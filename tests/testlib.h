@@ -100,6 +100,9 @@ int tl_kmsg_read(int fd, char *buf, size_t len);
 /* Times tl_kmsg_read() found records overwritten before it read them. */
 extern unsigned long tl_kmsg_lost;
 
+/* /proc/meminfo's @key ("MemAvailable") in MiB, -1 if absent. */
+long tl_meminfo_mib(const char *key);
+
 /* Wait up to @ms for any child to exit; returns its pid or -ETIMEDOUT. */
 int tl_wait_any(int *status, int ms);
 
@@ -122,6 +125,29 @@ int tl_kfunc_param_is_private(const char *kfunc, unsigned int param, const char 
 /* For the benchmarks: CLOCK_MONOTONIC in seconds; sort @n doubles ascending. */
 double tl_now(void);
 void tl_sort_doubles(double *v, size_t n);
+
+/*
+ * `bpf-oom-loader events --json` (the command users run, decision records)
+ * in the background: tl_events_start() returns once it follows the
+ * tracepoint (0, or -errno with the reason printed); tl_events_stop() stops
+ * it with SIGINT and returns its exit status (-1 if it did not exit), its
+ * output (one JSON object per line) in @out and its stderr in @err.
+ */
+struct tl_events {
+	int pid;
+	int err_fd;
+	char path[64];
+};
+int tl_events_start(struct tl_events *ev);
+int tl_events_stop(struct tl_events *ev, char *out, size_t out_len, char *err, size_t err_len);
+/*
+ * In the JSON object starting at @obj (one line): the number of member
+ * @key, first found after @from (a literal such as "\"victim\":{" or NULL
+ * for the object's start), as *@val; 0, or -ENOENT. tl_json_str() likewise
+ * copies a string member's text (no escapes expected) into @buf.
+ */
+int tl_json_num(const char *obj, const char *from, const char *key, long long *val);
+int tl_json_str(const char *obj, const char *from, const char *key, char *buf, size_t len);
 
 /* Quiet libbpf unless BPF_OOM_TEST_VERBOSE is set. */
 void tl_libbpf_quiet(void);

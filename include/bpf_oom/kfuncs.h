@@ -46,6 +46,12 @@ void bpf_mem_cgroup_flush_stats(struct mem_cgroup *memcg) __bpf_oom_ksym;
 int bpf_oom_kill_process(struct oom_control *oc, struct task_struct *task,
 			 const char *message__str) __bpf_oom_ksym;
 bool bpf_task_is_oom_victim(struct task_struct *task) __bpf_oom_ksym;
+/*
+ * bpf-oom extension (not upstream): record a dry-run choice or a decline
+ * (include/bpf_oom/record.h); test with bpf_ksym_exists() before calling.
+ */
+int bpf_oom_note_decision(struct oom_control *oc, struct task_struct *task__nullable,
+			  u32 action, u32 reason) __bpf_oom_ksym;
 
 /* bpf_psi_ops programs only (upstream v2: mm/oom_kill.c, kernel/sched/bpf_psi.c) */
 /*
@@ -59,5 +65,8 @@ int bpf_psi_create_trigger(struct bpf_psi *bpf_psi, u64 cgroup_id, u32 resource,
 			   u32 threshold_us, u32 window_us) __bpf_oom_ksym;
 /* bpf-oom extension: stock kernels' struct psi_trigger has no cgroup_id */
 u64 bpf_psi_trigger_cgroup_id(struct psi_trigger *t) __bpf_oom_ksym;
+/* bpf-oom extension (not upstream): a PSI policy's dry-run choice or decline */
+int bpf_psi_note_decision(struct bpf_psi *bpf_psi, struct psi_trigger *t,
+			  struct task_struct *task__nullable, u32 action, u32 reason) __bpf_oom_ksym;
 
 #endif /* _BPF_OOM_KFUNCS_H */

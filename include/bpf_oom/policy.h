@@ -4,10 +4,13 @@
  * selection (oom_badness(), oom_evaluate_task()), candidate scans over a
  * memory cgroup subtree or the whole system, and cgroup sizing.
  *
- * Ordinary BPF code, no bpf-oom API of its own: a policy built with it uses
- * only upstream names (kfuncs.h) and the kernel's own kfuncs, and a user may
- * copy any of it. Include after vmlinux.h, <bpf/bpf_helpers.h>,
- * <bpf/bpf_core_read.h> and <bpf_oom/kfuncs.h>.
+ * Ordinary BPF code: a policy built with it uses upstream names (kfuncs.h)
+ * and the kernel's own kfuncs, and a user may copy any of it. The one
+ * bpf-oom extension it calls, bpf_oom_note_decision() (decision records),
+ * is tested for with bpf_ksym_exists(): without it (upstream's own BPF
+ * OOM) the record helpers do nothing and the policy runs unchanged.
+ * Include after vmlinux.h, <bpf/bpf_helpers.h>, <bpf/bpf_core_read.h> and
+ * <bpf_oom/kfuncs.h>.
  *
  * Each helper names the kernel function it mirrors (mm/oom_kill.c unless
  * said otherwise; Debian's 6.12.117 and 7.3.4 sources). Where the kernels
@@ -16,6 +19,8 @@
  */
 #ifndef _BPF_OOM_POLICY_H
 #define _BPF_OOM_POLICY_H
+
+#include <bpf_oom/record.h>
 
 #define BPF_OOM_SCORE_ADJ_MIN	(-1000)	/* OOM_SCORE_ADJ_MIN: never killed */
 #define BPF_OOM_SCORE_ADJ_MAX	1000
@@ -556,6 +561,30 @@ static __always_inline int bpf_oom_largest_leaf(u32 n)
 		}
 	}
 	return bpf_oom__best;
+}
+
+/*
+ * Decision records (include/bpf_oom/record.h): the module records a kill
+ * by itself; a policy that kills nothing says what it would have killed
+ * (shadow mode) or why it declined. A run that says nothing is recorded as
+ * a decline, reason "unspecified". Both return 0, -EOPNOTSUPP without the
+ * extension, or the kfunc's errno.
+ */
+static __always_inline int bpf_oom_record_dry_run(struct oom_control *oc,
+						   struct task_struct *victim)
+{
+	if (!bpf_ksym_exists(bpf_oom_note_decision))
+		return -95;	/* -EOPNOTSUPP */
+	return bpf_oom_note_decision(oc, victim, BPF_OOM_ACTION_DRY_RUN, BPF_OOM_REASON_DRY_RUN);
+}
+
+/* @task: the candidate it gave up on (a failed kill), or NULL */
+static __always_inline int bpf_oom_record_decline(struct oom_control *oc,
+						  struct task_struct *task, u32 reason)
+{
+	if (!bpf_ksym_exists(bpf_oom_note_decision))
+		return -95;	/* -EOPNOTSUPP */
+	return bpf_oom_note_decision(oc, task, BPF_OOM_ACTION_DECLINE, reason);
 }
 
 #endif /* _BPF_OOM_POLICY_H */

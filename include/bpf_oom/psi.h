@@ -16,6 +16,8 @@
  */
 #define BPF_PSI_FULL 0x80000000
 
+#define BPF_PSI_NAME_MAX_LEN 64
+
 #ifdef __KERNEL__
 #include <linux/types.h>
 
@@ -35,6 +37,9 @@ struct psi_trigger;
  * @handle_cgroup_offline: optional, sleepable. A cgroup on which this ops
  *	has triggers was removed; its triggers are destroyed right after.
  * @bpf_psi: private to the module (upstream: the ops' runtime state).
+ * @name: bpf-oom extension, not in upstream v2: the policy's name in its
+ *	decision records (bpf_psi_note_decision()); empty means
+ *	"bpf_psi_policy", which is what upstream policies get.
  */
 struct bpf_psi_ops {
 	int (*init)(struct bpf_psi *bpf_psi);
@@ -42,6 +47,7 @@ struct bpf_psi_ops {
 	void (*handle_cgroup_online)(struct bpf_psi *bpf_psi, u64 cgroup_id);
 	void (*handle_cgroup_offline)(struct bpf_psi *bpf_psi, u64 cgroup_id);
 	struct bpf_psi *bpf_psi;
+	char name[BPF_PSI_NAME_MAX_LEN];
 };
 #endif /* __KERNEL__ */
 

@@ -12,6 +12,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf_oom/kfuncs.h>
 #include <bpf_oom/oom.h>
+#include <bpf_oom/record.h>
 
 char _license[] SEC("license") = "GPL";
 
@@ -24,7 +25,13 @@ int kill_ret = 1;		/* 1 = not called */
 u64 saw_global;			/* OOMs with oc->memcg == NULL */
 u64 last_ctx_cgroup_id = ~0ULL;
 
-u64 kill_calls[2], decline_calls[2], claim_calls[2];
+int note_after_kill = 1;	/* bpf_oom_note_decision() after a kill; 1 = not called */
+
+/* note: bpf_oom_note_decision() with bad and good arguments, in one run */
+#define NOTE_CALLS 9
+int note_ret[NOTE_CALLS] = { 1, 1, 1, 1, 1, 1, 1, 1, 1 };
+
+u64 kill_calls[2], decline_calls[2], claim_calls[2], note_calls[2];
 u64 offline_cgroup_id;
 u64 offline_ctx_cgroup_id;
 u64 offline_calls;
@@ -49,7 +56,36 @@ int BPF_PROG(kill_pid_oom, struct bpf_oom_ctx *octx, struct oom_control *oc)
 		return 0;
 	kill_ret = bpf_oom_kill_process(oc, task, "bpf-oom test policy kill_pid");
 	bpf_task_release(task);
+	if (!kill_ret)
+		note_after_kill = bpf_oom_note_decision(oc, NULL, BPF_OOM_ACTION_DECLINE,
+							BPF_OOM_REASON_NO_CANDIDATE);
 	return 1;
+}
+
+/*
+ * Declines every OOM, saying why, after trying bpf_oom_note_decision()
+ * with each kind of bad argument (the test expects the errnos).
+ */
+SEC("struct_ops.s/handle_out_of_memory")
+int BPF_PROG(note_oom, struct bpf_oom_ctx *octx, struct oom_control *oc)
+{
+	count(note_calls, octx);
+	if (note_ret[6] != 1)
+		return 0;	/* the first OOM only */
+	note_ret[0] = bpf_oom_note_decision(oc, NULL, 0, BPF_OOM_REASON_NO_CANDIDATE);
+	note_ret[1] = bpf_oom_note_decision(oc, NULL, BPF_OOM_ACTION_KILL, BPF_OOM_REASON_NONE);
+	note_ret[2] = bpf_oom_note_decision(oc, NULL, BPF_OOM_ACTION_MAX + 1,
+					    BPF_OOM_REASON_NO_CANDIDATE);
+	note_ret[3] = bpf_oom_note_decision(oc, NULL, BPF_OOM_ACTION_DECLINE, BPF_OOM_REASON_NONE);
+	note_ret[4] = bpf_oom_note_decision(oc, NULL, BPF_OOM_ACTION_DECLINE,
+					    BPF_OOM_REASON_MAX + 1);
+	note_ret[5] = bpf_oom_note_decision(oc, NULL, BPF_OOM_ACTION_DRY_RUN, BPF_OOM_REASON_DRY_RUN);
+	note_ret[8] = bpf_oom_note_decision(oc, NULL, BPF_OOM_ACTION_DECLINE, BPF_OOM_REASON_DRY_RUN);
+	note_ret[6] = bpf_oom_note_decision(oc, NULL, BPF_OOM_ACTION_DECLINE,
+					    BPF_OOM_REASON_NO_CANDIDATE);
+	note_ret[7] = bpf_oom_note_decision(oc, NULL, BPF_OOM_ACTION_DECLINE,
+					    BPF_OOM_REASON_MIN_INTERVAL);
+	return 0;
 }
 
 /* Declines every OOM. */
@@ -88,6 +124,12 @@ struct bpf_oom_ops decline = {
 	.handle_out_of_memory = (void *)decline_oom,
 	.handle_cgroup_offline = (void *)record_offline,
 	.name = "test_decline",
+};
+
+SEC(".struct_ops.link")
+struct bpf_oom_ops note = {
+	.handle_out_of_memory = (void *)note_oom,
+	.name = "test_note",
 };
 
 SEC(".struct_ops.link")
