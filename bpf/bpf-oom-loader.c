@@ -288,17 +288,86 @@ static bool is_ops_type(const struct btf *btf, const struct bpf_map *map, const 
 	return t && !strcmp(btf__name_by_offset(btf, t->name_off), type);
 }
 
+/* Attach @map, pin it; the link on success (the pin holds it), NULL with a message. */
+static struct bpf_link *attach_pin(struct bpf_map *map, bool psi, const char *scope,
+				   const char *pindir, unsigned long long cgid, const char *obj_path,
+				   char *pin, size_t pin_len)
+{
+	struct bpf_link *link = bpf_map__attach_struct_ops(map);
+	int err;
+
+	if (!link) {
+		err = errno;
+		if (err == EBUSY && !psi)
+			fail("%s already has a bpf_oom_ops policy attached: detach it first", scope);
+		else if (err == ENOENT && !psi)
+			fail("attaching to %s: the cgroup is gone", scope);
+		else if (psi)
+			fail("attaching %s: its init failed: %s (the kernel log says why)",
+			     bpf_map__name(map), strerror(err));
+		else if (err == EPERM)
+			fail("attaching: permission denied (run as root)");
+		else
+			fail("attaching to %s: %s (the kernel log says why)", scope, strerror(err));
+		return NULL;
+	}
+	/* pin, so the policy outlives this command */
+	if (mkdir(pindir, 0700) && errno != EEXIST) {
+		fail("cannot create %s: %s (is bpffs mounted at /sys/fs/bpf?)", pindir,
+		     strerror(errno));
+		bpf_link__destroy(link);
+		return NULL;
+	}
+	pin_path(pin, pin_len, pindir, cgid, psi ? bpf_map__name(map) : NULL);
+	err = bpf_link__pin(link, pin);
+	if (err) {
+		fail("cannot pin the link at %s: %s", pin, strerror(-err));
+		bpf_link__destroy(link);
+		return NULL;
+	}
+	if (psi)
+		printf("attached bpf_psi_ops %s (%s), pinned at %s\n", bpf_map__name(map), obj_path, pin);
+	else
+		printf("attached %s (%s) to %s, pinned at %s\n", bpf_map__name(map), obj_path, scope,
+		       pin);
+	return link;
+}
+
+/*
+ * The struct_ops map of type @kind that -m names, or the only one; NULL if
+ * none (*@nr: how many there are).
+ */
+static struct bpf_map *find_ops(struct bpf_object *obj, const char *kind, const char *map_name,
+				int *nr)
+{
+	struct bpf_map *map, *found = NULL;
+
+	*nr = 0;
+	bpf_object__for_each_map(map, obj) {
+		if (bpf_map__type(map) != BPF_MAP_TYPE_STRUCT_OPS ||
+		    !is_ops_type(bpf_object__btf(obj), map, kind) ||
+		    (map_name && strcmp(bpf_map__name(map), map_name)))
+			continue;
+		if (!(*nr)++)
+			found = map;
+	}
+	return found;
+}
+
+/*
+ * attach: a bpf_oom_ops policy, a bpf_psi_ops one, or a policy with both
+ * halves (a PSI side that declares OOMs and an OOM side that chooses: both
+ * are attached, the OOM side first, or neither).
+ */
 static int cmd_attach(const char *obj_path, const char *cgroup, const char *map_name,
 		      const char *pindir, const char *const *defs, int nr_defs)
 {
 	struct bpf_object *obj = NULL;
-	struct bpf_map *map, *ops = NULL;
+	struct bpf_map *map, *oom, *psi;
 	unsigned long long cgid = 0;
-	struct bpf_link *link = NULL;
-	char pin[4096], scope[4200];
-	int off, err, ret = 1, nr = 0, i;
-	const char *kind = "bpf_oom_ops";
-	bool psi = false;
+	struct bpf_link *l_oom = NULL, *l_psi = NULL;
+	char pin_oom[4096], pin_psi[4096], scope[4200];
+	int off, err, ret = 1, nr_oom, nr_psi, i;
 	size_t size;
 	void *data;
 
@@ -314,64 +383,39 @@ static int cmd_attach(const char *obj_path, const char *cgroup, const char *map_
 		snprintf(scope, sizeof(scope), "system-wide");
 	}
 
-	/* open */
 	obj = bpf_object__open_file(obj_path, NULL);
 	if (!obj)
 		return fail("cannot open %s: %s", obj_path, strerror(errno));
 
-	/*
-	 * pick the policy: a bpf_oom_ops map, else a bpf_psi_ops one; the
-	 * other struct_ops maps are not created
-	 */
-	bpf_object__for_each_map(map, obj)
-		if (bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS &&
-		    is_ops_type(bpf_object__btf(obj), map, "bpf_psi_ops") &&
-		    (!map_name || !strcmp(bpf_map__name(map), map_name)))
-			psi = true;
-	bpf_object__for_each_map(map, obj)
-		if (bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS &&
-		    is_ops_type(bpf_object__btf(obj), map, "bpf_oom_ops") &&
-		    (!map_name || !strcmp(bpf_map__name(map), map_name)))
-			psi = false;
-	if (psi)
-		kind = "bpf_psi_ops";
-	bpf_object__for_each_map(map, obj) {
-		if (bpf_map__type(map) != BPF_MAP_TYPE_STRUCT_OPS)
-			continue;
-		if (!is_ops_type(bpf_object__btf(obj), map, kind) ||
-		    (map_name && strcmp(bpf_map__name(map), map_name))) {
-			bpf_map__set_autocreate(map, false);
-			continue;
-		}
-		if (nr++)
-			bpf_map__set_autocreate(map, false);
-		else
-			ops = map;
-	}
-	if (!ops) {
+	/* the policy: the maps -m names, or the object's one of each kind */
+	oom = find_ops(obj, "bpf_oom_ops", map_name, &nr_oom);
+	psi = find_ops(obj, "bpf_psi_ops", map_name, &nr_psi);
+	if (!oom && !psi) {
 		fail("%s has no bpf_oom_ops or bpf_psi_ops map%s%s", obj_path,
 		     map_name ? " named " : "", map_name ?: "");
 		goto out;
 	}
-	if (nr > 1 && !map_name) {
-		fail("%s has %d %s maps: choose one with -m", obj_path, nr, kind);
+	if (nr_oom > 1 || nr_psi > 1) {
+		fail("%s has %d %s maps: choose one with -m", obj_path, nr_oom > 1 ? nr_oom : nr_psi,
+		     nr_oom > 1 ? "bpf_oom_ops" : "bpf_psi_ops");
 		goto out;
 	}
-	if (psi && cgid) {
+	bpf_object__for_each_map(map, obj)
+		if (bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS && map != oom && map != psi)
+			bpf_map__set_autocreate(map, false);
+	if (psi && !oom && cgid) {
 		fail("%s is a bpf_psi_ops policy: it is not attached to a cgroup, its triggers say which cgroups it watches (see its knobs, -D)",
-		     bpf_map__name(ops));
+		     bpf_map__name(psi));
 		goto out;
 	}
-	if (psi)
-		snprintf(scope, sizeof(scope), "its PSI triggers");
 	for (i = 0; i < nr_defs; i++)
 		if (set_knob(obj, defs[i]))
 			goto out;
 
-	/* set the target cgroup */
-	off = psi ? -1 : member_offset(bpf_object__btf(obj), bpf_map__btf_value_type_id(ops), "cgroup_id");
-	data = bpf_map__initial_value(ops, &size);
-	if (cgid) {
+	/* set the target cgroup (of the OOM side) */
+	if (oom && cgid) {
+		off = member_offset(bpf_object__btf(obj), bpf_map__btf_value_type_id(oom), "cgroup_id");
+		data = bpf_map__initial_value(oom, &size);
 		if (off < 0 || !data || off + sizeof(__u64) > size) {
 			fail("%s: its bpf_oom_ops has no cgroup_id member (built against another bpf_oom_ops type?); rebuild it against bpf-oom's vmlinux.h to attach it to a cgroup",
 			     obj_path);
@@ -380,7 +424,6 @@ static int cmd_attach(const char *obj_path, const char *cgroup, const char *map_
 		memcpy((char *)data + off, &cgid, sizeof(cgid));
 	}
 
-	/* load */
 	err = bpf_object__load(obj);
 	if (err) {
 		if (err == -EPERM)
@@ -395,44 +438,28 @@ static int cmd_attach(const char *obj_path, const char *cgroup, const char *map_
 		goto out;
 	}
 
-	/* attach */
-	link = bpf_map__attach_struct_ops(ops);
-	if (!link) {
-		err = errno;
-		if (err == EBUSY && !psi)
-			fail("%s already has a bpf_oom_ops policy attached: detach it first", scope);
-		else if (err == ENOENT && !psi)
-			fail("attaching to %s: the cgroup is gone", scope);
-		else if (psi)
-			fail("attaching %s: its init failed: %s (the kernel log says why)",
-			     bpf_map__name(ops), strerror(err));
-		else if (err == EPERM)
-			fail("attaching: permission denied (run as root)");
-		else
-			fail("attaching to %s: %s (the kernel log says why)", scope, strerror(err));
-		goto out;
+	/* the OOM side first: the PSI side may declare OOMs from its init on */
+	if (oom) {
+		l_oom = attach_pin(oom, false, scope, pindir, cgid, obj_path, pin_oom,
+				   sizeof(pin_oom));
+		if (!l_oom)
+			goto out;
 	}
-
-	/* pin, so the policy outlives this command */
-	if (mkdir(pindir, 0700) && errno != EEXIST) {
-		fail("cannot create %s: %s (is bpffs mounted at /sys/fs/bpf?)", pindir,
-		     strerror(errno));
-		goto out;
+	if (psi) {
+		l_psi = attach_pin(psi, true, scope, pindir, 0, obj_path, pin_psi, sizeof(pin_psi));
+		if (!l_psi) {
+			if (l_oom) {
+				unlink(pin_oom);
+				fprintf(stderr, "bpf-oom-loader: detached %s again: the policy's PSI side did not attach\n",
+					bpf_map__name(oom));
+			}
+			goto out;
+		}
 	}
-	pin_path(pin, sizeof(pin), pindir, cgid, psi ? bpf_map__name(ops) : NULL);
-	err = bpf_link__pin(link, pin);
-	if (err) {
-		fail("cannot pin the link at %s: %s", pin, strerror(-err));
-		goto out;
-	}
-	if (psi)
-		printf("attached %s %s (%s), pinned at %s\n", kind, bpf_map__name(ops), obj_path, pin);
-	else
-		printf("attached %s (%s) to %s, pinned at %s\n", bpf_map__name(ops), obj_path, scope,
-		       pin);
 	ret = 0;
 out:
-	bpf_link__destroy(link);	/* the pin keeps it attached */
+	bpf_link__destroy(l_oom);	/* the pins keep them attached */
+	bpf_link__destroy(l_psi);
 	bpf_object__close(obj);
 	return ret;
 }

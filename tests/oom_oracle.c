@@ -507,61 +507,6 @@ static void oracle_run(struct oom_kernel_default_bpf *skel, struct topo *t, stru
 
 /* ---- global OOMs: everything else out of reach ------------------------- */
 
-#define MAX_PROCS 256
-
-struct saved_adj {
-	int n;
-	int pid[MAX_PROCS];
-	char adj[MAX_PROCS][8];
-};
-
-static int proc_adj_path(int pid, char *buf, size_t len)
-{
-	return snprintf(buf, len, "/proc/%d/oom_score_adj", pid);
-}
-
-/* oom_score_adj -1000 for every process now running (kept in @s). */
-static void shield_all(struct saved_adj *s)
-{
-	struct dirent *d;
-	DIR *dir = opendir("/proc");
-
-	s->n = 0;
-	while (dir && (d = readdir(dir)) && s->n < MAX_PROCS) {
-		char path[64];
-		int pid = atoi(d->d_name), fd;
-		ssize_t len;
-
-		if (pid <= 0)
-			continue;
-		proc_adj_path(pid, path, sizeof(path));
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
-			continue;
-		len = read(fd, s->adj[s->n], sizeof(s->adj[0]) - 1);
-		close(fd);
-		if (len <= 0)
-			continue;
-		s->adj[s->n][len] = 0;
-		if (tl_write_file(path, "-1000") == 0)
-			s->pid[s->n++] = pid;
-	}
-	if (dir)
-		closedir(dir);
-}
-
-static void unshield_all(const struct saved_adj *s)
-{
-	int i;
-
-	for (i = 0; i < s->n; i++) {
-		char path[64];
-
-		proc_adj_path(s->pid[i], path, sizeof(path));
-		tl_write_file(path, s->adj[i]);
-	}
-}
-
 static struct oom_kernel_default_bpf *open_policy(bool dry_run)
 {
 	struct oom_kernel_default_bpf *skel = oom_kernel_default_bpf__open();
@@ -581,7 +526,7 @@ static void test_oracle(void)
 	unsigned int first = 1, count = 50, s;
 	struct oracle_stats st = { 0 };
 	struct oom_kernel_default_bpf *skel;
-	struct saved_adj saved;
+	struct tl_saved_adj saved;
 	struct bpf_link *link;
 	const char *env = getenv("BPF_OOM_ORACLE_SEEDS");
 	int ballast = -1, nglobal = 0, nmemcg = 0;
@@ -612,7 +557,7 @@ static void test_oracle(void)
 	 * -1000 ballast holding all but ~112 MiB, so that the topology alone
 	 * runs the system out of memory, quickly.
 	 */
-	shield_all(&saved);
+	tl_shield_all(&saved);
 	if (!tl_failed()) {
 		long avail = tl_meminfo_mib("MemAvailable");
 
@@ -635,7 +580,7 @@ static void test_oracle(void)
 	tl_cg_destroy("oracle_ballast");
 	while (tl_wait_any(NULL, 5000) > 0)
 		;
-	unshield_all(&saved);
+	tl_unshield_all(&saved);
 	tl_cg_destroy("oracle");
 	printf("# oracle: %d memcg + %d global topologies, %d OOMs, %d kills, all the policy's choice (%d among equal scores)\n",
 	       nmemcg, nglobal, st.choices, st.kills, st.ties);

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -621,3 +622,53 @@ int tl_json_str(const char *obj, const char *from, const char *key, char *buf, s
 	snprintf(buf, len, "%.*s", (int)(q - p - 1), p + 1);
 	return 0;
 }
+
+/* ---- shielding every process from OOM kills ---------------------------- */
+
+static int proc_adj_path(int pid, char *buf, size_t len)
+{
+	return snprintf(buf, len, "/proc/%d/oom_score_adj", pid);
+}
+
+/* oom_score_adj -1000 for every process now running (kept in @s). */
+void tl_shield_all(struct tl_saved_adj *s)
+{
+	struct dirent *d;
+	DIR *dir = opendir("/proc");
+
+	s->n = 0;
+	while (dir && (d = readdir(dir)) && s->n < TL_MAX_PROCS) {
+		char path[64];
+		int pid = atoi(d->d_name), fd;
+		ssize_t len;
+
+		if (pid <= 0)
+			continue;
+		proc_adj_path(pid, path, sizeof(path));
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		len = read(fd, s->adj[s->n], sizeof(s->adj[0]) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		s->adj[s->n][len] = 0;
+		if (tl_write_file(path, "-1000") == 0)
+			s->pid[s->n++] = pid;
+	}
+	if (dir)
+		closedir(dir);
+}
+
+void tl_unshield_all(const struct tl_saved_adj *s)
+{
+	int i;
+
+	for (i = 0; i < s->n; i++) {
+		char path[64];
+
+		proc_adj_path(s->pid[i], path, sizeof(path));
+		tl_write_file(path, s->adj[i]);
+	}
+}
+

@@ -100,6 +100,20 @@ int tl_kmsg_read(int fd, char *buf, size_t len);
 /* Times tl_kmsg_read() found records overwritten before it read them. */
 extern unsigned long tl_kmsg_lost;
 
+/*
+ * oom_score_adj -1000 for every process now running, the old values kept in
+ * @s; tl_unshield_all() restores them. For tests whose OOM must find only
+ * the processes they built.
+ */
+#define TL_MAX_PROCS 4096
+struct tl_saved_adj {
+	int n;
+	int pid[TL_MAX_PROCS];
+	char adj[TL_MAX_PROCS][8];
+};
+void tl_shield_all(struct tl_saved_adj *s);
+void tl_unshield_all(const struct tl_saved_adj *s);
+
 /* /proc/meminfo's @key ("MemAvailable") in MiB, -1 if absent. */
 long tl_meminfo_mib(const char *key);
 

@@ -564,6 +564,133 @@ static __always_inline int bpf_oom_largest_leaf(u32 n)
 }
 
 /*
+ * System memory as /proc/meminfo shows it, in pages, read from the kernel's
+ * own counters (typeless symbols, resolved from kallsyms by libbpf; the
+ * offsets and enum values by CO-RE): si_mem_available() of mm/show_mem.c
+ * (the same in 6.12.117 and 7.3.4) for MemAvailable, totalram_pages(),
+ * nr_swap_pages and total_swap_pages for MemTotal, SwapFree and SwapTotal.
+ * For policies that act before the kernel's OOM (earlyoom_like).
+ */
+extern const void vm_zone_stat __ksym __weak;
+extern const void vm_node_stat __ksym __weak;
+extern const void totalreserve_pages __ksym __weak;
+extern const void _totalram_pages __ksym __weak;
+extern const void nr_swap_pages __ksym __weak;
+extern const void total_swap_pages __ksym __weak;
+extern const void node_data __ksym __weak;		/* NUMA kernels */
+extern const void node_states __ksym __weak;
+extern const void nr_node_ids __ksym __weak;
+extern const void contig_page_data __ksym __weak;	/* the others */
+
+#define BPF_OOM_MAX_NODES	64	/* nodes whose watermarks are summed */
+#define BPF_OOM_MAX_ZONES	8
+
+static __always_inline long bpf_oom__read_long(const void *addr)
+{
+	long v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), addr);
+	return v;
+}
+
+/* global_zone_page_state(), global_node_page_state(): negative reads as 0 */
+static __always_inline long bpf_oom__zone_stat(long item)
+{
+	long x = bpf_oom__read_long((const char *)&vm_zone_stat + item * 8);
+
+	return x < 0 ? 0 : x;
+}
+
+static __always_inline long bpf_oom__node_stat(long item)
+{
+	long x = bpf_oom__read_long((const char *)&vm_node_stat + item * 8);
+
+	return x < 0 ? 0 : x;
+}
+
+/* low_wmark_pages() of every zone of @pgdat (a kernel address) */
+static __always_inline unsigned long bpf_oom__pgdat_wmark_low(const char *pgdat)
+{
+	long nr_zones = bpf_core_enum_value(enum zone_type, __MAX_NR_ZONES);
+	unsigned long zsize = bpf_core_type_size(struct zone), sum = 0;
+	unsigned long zoff = bpf_core_field_offset(struct pglist_data, node_zones);
+	unsigned long woff = bpf_core_field_offset(struct zone, _watermark) +
+			     bpf_core_enum_value(enum zone_watermarks, WMARK_LOW) * 8;
+	unsigned long boff = bpf_core_field_offset(struct zone, watermark_boost);
+	int z;
+
+	for (z = 0; z < BPF_OOM_MAX_ZONES && z < nr_zones; z++) {
+		const char *zone = pgdat + zoff + z * zsize;
+
+		sum += bpf_oom__read_long(zone + woff) + bpf_oom__read_long(zone + boff);
+	}
+	return sum;
+}
+
+/* for_each_zone(): every online node's zones */
+static __noinline unsigned long bpf_oom__wmark_low(void)
+{
+	unsigned long sum = 0, mask_size = bpf_core_type_size(nodemask_t);
+	long online = bpf_core_enum_value(enum node_states, N_ONLINE);
+	int nid, nodes;
+
+	if (!&node_data)
+		return &contig_page_data ? bpf_oom__pgdat_wmark_low((const char *)&contig_page_data) : 0;
+	nodes = (int)bpf_oom__read_long(&nr_node_ids);
+	for (nid = 0; nid < BPF_OOM_MAX_NODES && nid < nodes; nid++) {
+		long word = bpf_oom__read_long((const char *)&node_states + online * mask_size +
+					       (nid / 64) * 8);
+		const char *pgdat;
+
+		if (!((word >> (nid % 64)) & 1))
+			continue;
+		pgdat = (const char *)bpf_oom__read_long((const char *)&node_data + nid * 8);
+		if (pgdat)
+			sum += bpf_oom__pgdat_wmark_low(pgdat);
+	}
+	return sum;
+}
+
+/* MemAvailable in pages: si_mem_available() */
+static __always_inline long bpf_oom_mem_available(void)
+{
+	unsigned long wmark_low = bpf_oom__wmark_low(), pagecache, reclaimable;
+	long available;
+
+	available = bpf_oom__zone_stat(bpf_core_enum_value(enum zone_stat_item, NR_FREE_PAGES)) -
+		    bpf_oom__read_long(&totalreserve_pages);
+	pagecache = bpf_oom__node_stat(bpf_core_enum_value(enum node_stat_item, NR_ACTIVE_FILE)) +
+		    bpf_oom__node_stat(bpf_core_enum_value(enum node_stat_item, NR_INACTIVE_FILE));
+	pagecache -= pagecache / 2 < wmark_low ? pagecache / 2 : wmark_low;
+	available += pagecache;
+	reclaimable = bpf_oom__node_stat(bpf_core_enum_value(enum node_stat_item,
+							     NR_SLAB_RECLAIMABLE_B)) +
+		      bpf_oom__node_stat(bpf_core_enum_value(enum node_stat_item,
+							     NR_KERNEL_MISC_RECLAIMABLE));
+	reclaimable -= reclaimable / 2 < wmark_low ? reclaimable / 2 : wmark_low;
+	available += reclaimable;
+	return available < 0 ? 0 : available;
+}
+
+/* MemTotal, SwapFree, SwapTotal in pages */
+static __always_inline long bpf_oom_mem_total(void)
+{
+	return bpf_oom__read_long(&_totalram_pages);
+}
+
+static __always_inline long bpf_oom_swap_free(void)
+{
+	long v = bpf_oom__read_long(&nr_swap_pages);
+
+	return v < 0 ? 0 : v;
+}
+
+static __always_inline long bpf_oom_swap_total(void)
+{
+	return bpf_oom__read_long(&total_swap_pages);
+}
+
+/*
  * Decision records (include/bpf_oom/record.h): the module records a kill
  * by itself; a policy that kills nothing says what it would have killed
  * (shadow mode) or why it declined. A run that says nothing is recorded as
@@ -585,6 +712,24 @@ static __always_inline int bpf_oom_record_decline(struct oom_control *oc,
 	if (!bpf_ksym_exists(bpf_oom_note_decision))
 		return -95;	/* -EOPNOTSUPP */
 	return bpf_oom_note_decision(oc, task, BPF_OOM_ACTION_DECLINE, reason);
+}
+
+/* The same for a PSI policy's decisions, in handle_psi_event (@t its trigger). */
+static __always_inline int bpf_psi_record_dry_run(struct bpf_psi *bpf_psi, struct psi_trigger *t,
+						  struct task_struct *victim)
+{
+	if (!bpf_ksym_exists(bpf_psi_note_decision))
+		return -95;	/* -EOPNOTSUPP */
+	return bpf_psi_note_decision(bpf_psi, t, victim, BPF_OOM_ACTION_DRY_RUN,
+				     BPF_OOM_REASON_DRY_RUN);
+}
+
+static __always_inline int bpf_psi_record_decline(struct bpf_psi *bpf_psi, struct psi_trigger *t,
+						  u32 reason)
+{
+	if (!bpf_ksym_exists(bpf_psi_note_decision))
+		return -95;	/* -EOPNOTSUPP */
+	return bpf_psi_note_decision(bpf_psi, t, NULL, BPF_OOM_ACTION_DECLINE, reason);
 }
 
 #endif /* _BPF_OOM_POLICY_H */

@@ -147,6 +147,48 @@ psi_loader_test() {
 	fi
 	rmdir $CG/guard/svc $CG/guard 2>/dev/null
 
+	# A policy with both halves (lmkd_like): both attached, listed, detached.
+	t=loader_attaches_both_halves
+	Y=/bpf-oom/tests/lmkd_like.bpf.o
+	out=$($L attach -D dry_run=1 -D medium_adj=900 $Y 2>&1)
+	rc=$?
+	list=$($L list)
+	if [ $rc -ne 0 ] || [ ! -e /sys/fs/bpf/bpf-oom/system ] ||
+	   [ ! -e /sys/fs/bpf/bpf-oom/psi-lmkd_like_psi ]; then
+		fail $t "attach: $out"
+	elif ! echo "$list" | grep -q "^lmkd_like *system-wide" ||
+	     ! echo "$list" | grep -q "^[0-9]* *system-wide *memory *no *70000 *1000000" ||
+	     ! echo "$list" | grep -q "^[0-9]* *system-wide *memory *yes *700000 *1000000"; then
+		fail $t "list does not show the OOM side and both PSI triggers: $list"
+	else
+		o1=$($L detach -s 2>&1); r1=$?
+		o2=$($L detach -m lmkd_like_psi 2>&1); r2=$?
+		if [ $r1$r2 != 00 ] || [ -e /sys/fs/bpf/bpf-oom/system ] ||
+		   [ -e /sys/fs/bpf/bpf-oom/psi-lmkd_like_psi ]; then
+			fail $t "detach: $o1 / $o2"
+		else
+			pass $t
+		fi
+	fi
+
+	# String and list knobs: the limits of the policy's arrays, said plainly.
+	t=loader_list_knob_errors
+	E=/bpf-oom/tests/earlyoom_like.bpf.o
+	out1=$($L attach -D prefer_comm=a,b,c,d,e $E 2>&1); rc1=$?
+	out2=$($L attach -D avoid_comm=abcdefghijklmnopq $E 2>&1); rc2=$?
+	case "$rc1:$out1" in
+	1:*"-D prefer_comm: at most 4 values"*) ;;
+	*) fail $t "5 names: expected exit 1 and 'at most 4 values', got $rc1: $out1"; rc1=x ;;
+	esac
+	case "$rc2:$out2" in
+	1:*"is longer than 15 characters"*) ;;
+	*) fail $t "a 17-character name: expected exit 1 and 'longer than 15', got $rc2: $out2"; rc2=x ;;
+	esac
+	if [ -e /sys/fs/bpf/bpf-oom/system ] || [ -e /sys/fs/bpf/bpf-oom/psi-earlyoom_like_psi ]; then
+		fail $t "a refused attach left a pin behind"; rc1=x
+	fi
+	[ "$rc1$rc2" = 11 ] && pass $t
+
 	# No CAP_BPF/CAP_SYS_ADMIN: a clear message, not a libbpf error.
 	t=loader_missing_capability
 	out=$(/bpf-oom/tests/run_without_caps $L attach $P 2>&1)

@@ -1,0 +1,554 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * psi_library.c - the PSI-driven reference policies of bpf/ on scenarios
+ * built for their rule, acting and in shadow mode.
+ *
+ * lmkd_like: every process shielded (-1000) but two, /lmk/hi (oom_score_adj
+ * 900, 16 MiB) and /lmk/lo (0, 64 MiB, the largest); /lmk/press holds a
+ * -1000 process that keeps allocating 32 MiB over its 16 MiB memory.high,
+ * so it spends its time throttled: a memory stall the system's PSI sees.
+ *  - medium: a -1000 spinner keeps one task running that never stalls, so
+ *    the system's memory pressure is "some", never "full": the floor is
+ *    medium_adj (800). hi dies (the highest band), lo survives 5 s more of
+ *    pressure although it is the largest.
+ *  - critical: without the spinner the stall is "full": the floor drops to
+ *    0 and lo dies after hi, in that order, each by a kill of the policy's
+ *    OOM side for an OOM its PSI side declared.
+ *  - shadow: at medium, the decision records name hi; nothing dies.
+ * The decision records (bpf-oom-loader events --json) must show each kill
+ * with its PSI trigger as the cause.
+ *
+ * earlyoom_like (mem_min_percent 25, no swap, min_interval_ms 3000): every
+ * process shielded but /eo/procs' eo_big (96 MiB), eo_mid (48 MiB) and
+ * eo_pref (8 MiB), all oom_score_adj 0; the same throttled process makes
+ * the system stall. With MemAvailable above 25% of MemTotal the events
+ * come and nothing dies; then a -1000 ballast takes MemAvailable to 20%
+ * and the next event kills: eo_big (the highest score), or with
+ * prefer_comm=eo_pref eo_pref (+300), or with avoid_comm=eo_big eo_mid
+ * (eo_big -300); in shadow mode the record names eo_big and nothing dies.
+ *
+ * mem_available_matches_meminfo: policy.h's MemAvailable, MemTotal,
+ * SwapFree and SwapTotal against /proc/meminfo read around them.
+ */
+#define _GNU_SOURCE
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sys/prctl.h>
+
+#include "testlib.h"
+#include "earlyoom_like.skel.h"
+#include "lmkd_like.skel.h"
+#include "meminfo.skel.h"
+
+#define MiB (1024UL * 1024)
+
+struct proc_spec {
+	int mib;
+	const char *adj;
+};
+
+static const struct proc_spec hi_spec = { 16, "900" }, lo_spec = { 64, "0" };
+
+static int touch(size_t bytes)
+{
+	char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return -1;
+	memset(p, 1, bytes);
+	return 0;
+}
+
+static int holder_fn(void *arg, int ready)
+{
+	const struct proc_spec *s = arg;
+
+	if (tl_write_file("/proc/self/oom_score_adj", s->adj))
+		return 9;
+	if (touch(s->mib * MiB))
+		return 10;
+	tl_child_ready(ready);
+	pause();
+	return 0;
+}
+
+/* 32 MiB over and over above a 16 MiB memory.high: throttled, stalling */
+static int press_fn(void *arg, int ready)
+{
+	(void)arg;
+	if (tl_write_file("/proc/self/oom_score_adj", "-1000"))
+		return 9;
+	tl_child_ready(ready);
+	for (;;) {
+		char *p = mmap(NULL, 32 * MiB, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			continue;
+		memset(p, 1, 32 * MiB);
+		munmap(p, 32 * MiB);
+	}
+	return 0;
+}
+
+static int spin_fn(void *arg, int ready)
+{
+	volatile unsigned long n = 0;
+
+	(void)arg;
+	if (tl_write_file("/proc/self/oom_score_adj", "-1000"))
+		return 9;
+	tl_child_ready(ready);
+	for (;;)
+		n++;
+	return 0;
+}
+
+static bool alive(int pid)
+{
+	return waitpid(pid, NULL, WNOHANG) == 0;
+}
+
+/* Wait up to @ms for @pid to die; true if it died by SIGKILL. */
+static bool wait_killed(int pid, int ms)
+{
+	int status, i;
+
+	for (i = 0; i < ms / 10; i++) {
+		int r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+		usleep(10000);
+	}
+	return false;
+}
+
+static char events_out[1 << 17], events_err[4096];
+
+static bool rec_is(const char *rec, const char *key, const char *want)
+{
+	char s[64];
+
+	return !tl_json_str(rec, NULL, key, s, sizeof(s)) && !strcmp(s, want);
+}
+
+static long long rec_victim_pid(const char *rec)
+{
+	long long v;
+
+	return tl_json_num(rec, "\"victim\":{", "pid", &v) ? -1 : v;
+}
+
+enum lmk_round { MEDIUM, CRITICAL, SHADOW };
+
+static void lmk_round(enum lmk_round round)
+{
+	static const char *const cgs[] = { "lmk/hi", "lmk/lo", "lmk/press", "lmk/spin" };
+	struct lmkd_like_bpf *skel = lmkd_like_bpf__open();
+	struct bpf_link *l_oom = NULL, *l_psi = NULL;
+	struct tl_saved_adj *saved = calloc(1, sizeof(*saved));
+	int hi = -1, lo = -1, press = -1, spin = -1, i, n, rc, kills_seen = 0;
+	struct tl_events ev = { .pid = -1 };
+	char adj_path[64];
+	const char *rec;
+
+	if (!CHECK_PTR(skel, "open lmkd_like") || !CHECK_PTR(saved, "calloc"))
+		goto out;
+	skel->rodata->dry_run = round == SHADOW;
+	if (!CHECK_OK(lmkd_like_bpf__load(skel), "load lmkd_like"))
+		goto out;
+	for (i = 3; i >= 0; i--)
+		tl_cg_destroy(cgs[i]);
+	tl_cg_destroy("lmk");
+	if (!CHECK_OK(tl_cg_create("lmk"), "mkdir /lmk") ||
+	    !CHECK_OK(tl_cg_write("lmk", "cgroup.subtree_control", "+memory"), "+memory"))
+		goto out;
+	for (i = 0; i < 4; i++)
+		if (!CHECK(tl_cg_create(cgs[i]) == 0, "mkdir %s", cgs[i]))
+			goto out;
+	tl_cg_write("lmk/press", "memory.swap.max", "0");
+	if (!CHECK_OK(tl_cg_write("lmk/press", "memory.high", "16777216"), "press memory.high"))
+		goto out;
+
+	tl_shield_all(saved);
+	hi = tl_spawn_in_cg("lmk/hi", holder_fn, (void *)&hi_spec);
+	lo = tl_spawn_in_cg("lmk/lo", holder_fn, (void *)&lo_spec);
+	if (round != CRITICAL)
+		spin = tl_spawn_in_cg("lmk/spin", spin_fn, NULL);
+	if (!CHECK(hi > 0 && lo > 0 && (round == CRITICAL || spin > 0),
+		   "processes did not start: hi %d lo %d spin %d", hi, lo, spin))
+		goto out;
+	if (!CHECK_OK(tl_events_start(&ev), "bpf-oom-loader events --json"))
+		goto out;
+	snprintf(adj_path, sizeof(adj_path), "/proc/%d/oom_score_adj", ev.pid);
+	tl_write_file(adj_path, "-1000");
+
+	l_oom = bpf_map__attach_struct_ops(skel->maps.lmkd_like);
+	l_psi = bpf_map__attach_struct_ops(skel->maps.lmkd_like_psi);
+	if (!CHECK_PTR(l_oom, "attach lmkd_like (OOM side)") ||
+	    !CHECK_PTR(l_psi, "attach lmkd_like (PSI side)"))
+		goto out;
+	press = tl_spawn_in_cg("lmk/press", press_fn, NULL);
+	if (!CHECK(press > 0, "the pressure did not start: %d", press))
+		goto out;
+
+	switch (round) {
+	case MEDIUM:
+		CHECK(wait_killed(hi, 30000), "hi (adj 900) was not killed within 30 s of pressure");
+		usleep(5000000);
+		CHECK(alive(lo), "lo (adj 0) died at medium pressure");
+		CHECK_EQ(skel->bss->kills, 1, "kills by the policy");
+		CHECK_EQ(skel->bss->events_critical, 0,
+			 "critical events with a task running that never stalls");
+		break;
+	case CRITICAL:
+		CHECK(wait_killed(hi, 30000), "hi (adj 900) was not killed within 30 s of pressure");
+		CHECK(wait_killed(lo, 30000), "lo (adj 0) was not killed at critical pressure");
+		CHECK_EQ(skel->bss->kills, 2, "kills by the policy");
+		CHECK_GT(skel->bss->events_critical, 0, "critical events");
+		break;
+	case SHADOW:
+		for (i = 0; i < 3000 && !skel->bss->dry_runs; i++)
+			usleep(10000);
+		CHECK_GT(skel->bss->dry_runs, 0, "choices recorded in shadow mode within 30 s");
+		usleep(2000000);
+		CHECK(alive(hi) && alive(lo), "a process died in shadow mode");
+		CHECK_EQ(skel->bss->kills, 0, "kills by the policy in shadow mode");
+		CHECK_EQ(skel->bss->declared, 0, "OOMs declared in shadow mode");
+		break;
+	}
+	tl_reap(press, SIGKILL);
+	press = -1;
+	rc = tl_events_stop(&ev, events_out, sizeof(events_out), events_err, sizeof(events_err));
+	ev.pid = -1;
+	CHECK_EQ(rc, 0, "bpf-oom-loader events exit status (3: records lost)");
+
+	/* the records: every kill (or dry run) caused by a PSI trigger, in order */
+	for (rec = events_out, n = 0; *rec; rec = strchr(rec, '\n') + 1, n++) {
+		long long v;
+
+		if (!strchr(rec, '\n'))
+			break;
+		CHECK(rec_is(rec, "policy", "lmkd_like") && rec_is(rec, "trigger", "psi"),
+		      "record %d: policy and trigger: %.300s", n, rec);
+		CHECK(!tl_json_num(rec, "\"psi\":{", "resource", &v) && v == 1,
+		      "record %d: not a memory trigger: %.300s", n, rec);
+		if (rec_is(rec, "action", "decline"))
+			continue;
+		if (round == SHADOW) {
+			CHECK(rec_is(rec, "action", "dry_run") && rec_victim_pid(rec) == hi,
+			      "record %d: expected a dry run naming hi (%d): %.300s", n, hi, rec);
+			CHECK(!tl_json_num(rec, NULL, "episode", &v) && v == 0,
+			      "record %d: a PSI decision has no OOM episode: %.300s", n, rec);
+			kills_seen++;
+			continue;
+		}
+		CHECK(rec_is(rec, "action", "kill"), "record %d: action: %.300s", n, rec);
+		v = rec_victim_pid(rec);
+		CHECK(v == (kills_seen ? lo : hi), "record %d: kill %d named %lld, expected %d", n,
+		      kills_seen, v, kills_seen ? lo : hi);
+		CHECK(!tl_json_num(rec, NULL, "episode", &v) && v > 0,
+		      "record %d: a kill without its OOM episode: %.300s", n, rec);
+		CHECK(rec_is(rec, "domain_path", "/"), "record %d: domain: %.300s", n, rec);
+		kills_seen++;
+	}
+	if (round == SHADOW)
+		CHECK(kills_seen >= 1, "no dry-run record");
+	else
+		CHECK_EQ(kills_seen, round == MEDIUM ? 1 : 2, "kill records");
+	if (tl_failed())
+		printf("# events output:\n%s# events stderr:\n%s", events_out, events_err);
+out:
+	if (ev.pid > 0)
+		tl_events_stop(&ev, events_out, sizeof(events_out), events_err, sizeof(events_err));
+	bpf_link__destroy(l_psi);
+	bpf_link__destroy(l_oom);
+	if (press > 0)
+		tl_reap(press, SIGKILL);
+	if (spin > 0)
+		tl_reap(spin, SIGKILL);
+	if (hi > 0 && alive(hi))
+		tl_reap(hi, SIGKILL);
+	if (lo > 0 && alive(lo))
+		tl_reap(lo, SIGKILL);
+	if (saved)
+		tl_unshield_all(saved);
+	free(saved);
+	for (i = 3; i >= 0; i--)
+		tl_cg_destroy(cgs[i]);
+	tl_cg_destroy("lmk");
+	lmkd_like_bpf__destroy(skel);
+}
+
+static void test_lmkd_like_medium(void)
+{
+	lmk_round(MEDIUM);
+}
+
+static void test_lmkd_like_critical(void)
+{
+	lmk_round(CRITICAL);
+}
+
+static void test_lmkd_like_shadow(void)
+{
+	lmk_round(SHADOW);
+}
+
+/* ---- earlyoom_like ------------------------------------------------------ */
+
+struct eo_spec {
+	int mib;
+	const char *comm;
+};
+
+static const struct eo_spec eo_specs[] = {
+	{ 96, "eo_big" }, { 48, "eo_mid" }, { 8, "eo_pref" },
+};
+
+static int eo_holder_fn(void *arg, int ready)
+{
+	const struct eo_spec *s = arg;
+
+	if (prctl(PR_SET_NAME, s->comm) || tl_write_file("/proc/self/oom_score_adj", "0"))
+		return 9;
+	if (touch(s->mib * MiB))
+		return 10;
+	tl_child_ready(ready);
+	pause();
+	return 0;
+}
+
+static int ballast_fn(void *arg, int ready)
+{
+	if (tl_write_file("/proc/self/oom_score_adj", "-1000"))
+		return 9;
+	if (touch((long)arg * MiB))
+		return 10;
+	tl_child_ready(ready);
+	pause();
+	return 0;
+}
+
+enum eo_round { EO_PLAIN, EO_PREFER, EO_AVOID, EO_SHADOW };
+
+static void eo_round(enum eo_round round)
+{
+	static const char *const cgs[] = { "eo/procs", "eo/press", "eo/ballast" };
+	struct earlyoom_like_bpf *skel = earlyoom_like_bpf__open();
+	struct bpf_link *l_oom = NULL, *l_psi = NULL;
+	struct tl_saved_adj *saved = calloc(1, sizeof(*saved));
+	int procs[3] = { -1, -1, -1 }, press = -1, ballast = -1, want, i, n, rc, seen = 0;
+	struct tl_events ev = { .pid = -1 };
+	long total, avail;
+	char adj_path[64];
+	const char *rec;
+
+	/* the victim the rule names: eo_big, or eo_pref (+300), or eo_mid (eo_big -300) */
+	want = round == EO_PREFER ? 2 : round == EO_AVOID ? 1 : 0;
+	if (!CHECK_PTR(skel, "open earlyoom_like") || !CHECK_PTR(saved, "calloc"))
+		goto out;
+	skel->rodata->dry_run = round == EO_SHADOW;
+	skel->rodata->mem_min_percent = 25;
+	skel->rodata->swap_min_percent = 100;
+	skel->rodata->min_interval_ms = 3000;
+	if (round == EO_PREFER)
+		strcpy((char *)skel->rodata->prefer_comm[0], "eo_pref");
+	if (round == EO_AVOID)
+		strcpy((char *)skel->rodata->avoid_comm[0], "eo_big");
+	if (!CHECK_OK(earlyoom_like_bpf__load(skel), "load earlyoom_like"))
+		goto out;
+	for (i = 2; i >= 0; i--)
+		tl_cg_destroy(cgs[i]);
+	tl_cg_destroy("eo");
+	if (!CHECK_OK(tl_cg_create("eo"), "mkdir /eo") ||
+	    !CHECK_OK(tl_cg_write("eo", "cgroup.subtree_control", "+memory"), "+memory"))
+		goto out;
+	for (i = 0; i < 3; i++)
+		if (!CHECK(tl_cg_create(cgs[i]) == 0, "mkdir %s", cgs[i]))
+			goto out;
+	tl_cg_write("eo/press", "memory.swap.max", "0");
+	if (!CHECK_OK(tl_cg_write("eo/press", "memory.high", "16777216"), "press memory.high"))
+		goto out;
+
+	tl_shield_all(saved);
+	for (i = 0; i < 3; i++) {
+		procs[i] = tl_spawn_in_cg("eo/procs", eo_holder_fn, (void *)&eo_specs[i]);
+		if (!CHECK(procs[i] > 0, "%s did not start: %d", eo_specs[i].comm, procs[i]))
+			goto out;
+	}
+	if (!CHECK_OK(tl_events_start(&ev), "bpf-oom-loader events --json"))
+		goto out;
+	snprintf(adj_path, sizeof(adj_path), "/proc/%d/oom_score_adj", ev.pid);
+	tl_write_file(adj_path, "-1000");
+	l_oom = bpf_map__attach_struct_ops(skel->maps.earlyoom_like);
+	l_psi = bpf_map__attach_struct_ops(skel->maps.earlyoom_like_psi);
+	if (!CHECK_PTR(l_oom, "attach earlyoom_like (OOM side)") ||
+	    !CHECK_PTR(l_psi, "attach earlyoom_like (PSI side)"))
+		goto out;
+	press = tl_spawn_in_cg("eo/press", press_fn, NULL);
+	if (!CHECK(press > 0, "the pressure did not start: %d", press))
+		goto out;
+
+	/* memory plentiful: events, no kill */
+	for (i = 0; i < 3000 && skel->bss->below < 2; i++)
+		usleep(10000);
+	CHECK_GT(skel->bss->below, 1, "events with MemAvailable above 25% within 30 s");
+	for (i = 0; i < 3; i++)
+		CHECK(alive(procs[i]), "%s died with memory plentiful", eo_specs[i].comm);
+	CHECK_EQ(skel->bss->kills + skel->bss->dry_runs + skel->bss->declared, 0,
+		 "decisions with memory plentiful");
+
+	/* a ballast takes MemAvailable to 20% of MemTotal */
+	total = tl_meminfo_mib("MemTotal");
+	avail = tl_meminfo_mib("MemAvailable");
+	if (!CHECK(avail - total / 5 > 32, "MemAvailable %ld of %ld MiB: no room for the ballast",
+		   avail, total))
+		goto out;
+	ballast = tl_spawn_in_cg("eo/ballast", ballast_fn, (void *)(avail - total / 5));
+	if (!CHECK(ballast > 0, "ballast did not start: %d", ballast))
+		goto out;
+
+	if (round == EO_SHADOW) {
+		for (i = 0; i < 3000 && !skel->bss->dry_runs; i++)
+			usleep(10000);
+		CHECK_GT(skel->bss->dry_runs, 0, "choices recorded in shadow mode within 30 s");
+		tl_reap(press, SIGKILL);
+		press = -1;
+		for (i = 0; i < 3; i++)
+			CHECK(alive(procs[i]), "%s died in shadow mode", eo_specs[i].comm);
+		CHECK_EQ(skel->bss->declared, 0, "OOMs declared in shadow mode");
+	} else {
+		CHECK(wait_killed(procs[want], 30000), "%s was not killed within 30 s of low memory",
+		      eo_specs[want].comm);
+		tl_reap(press, SIGKILL);
+		press = -1;
+		usleep(1000000);
+		for (i = 0; i < 3; i++)
+			if (i != want)
+				CHECK(alive(procs[i]), "%s died too", eo_specs[i].comm);
+		CHECK_EQ(skel->bss->kills, 1, "kills by the policy");
+	}
+	rc = tl_events_stop(&ev, events_out, sizeof(events_out), events_err, sizeof(events_err));
+	ev.pid = -1;
+	CHECK_EQ(rc, 0, "bpf-oom-loader events exit status (3: records lost)");
+	for (rec = events_out, n = 0; *rec; rec = strchr(rec, '\n') + 1, n++) {
+		if (!strchr(rec, '\n'))
+			break;
+		CHECK(rec_is(rec, "policy", "earlyoom_like") && rec_is(rec, "trigger", "psi"),
+		      "record %d: policy and trigger: %.300s", n, rec);
+		if (rec_is(rec, "action", "decline"))
+			continue;
+		CHECK(rec_is(rec, "action", round == EO_SHADOW ? "dry_run" : "kill") &&
+		      rec_victim_pid(rec) == procs[want],
+		      "record %d: expected a %s of %s (%d): %.300s", n,
+		      round == EO_SHADOW ? "dry run" : "kill", eo_specs[want].comm, procs[want], rec);
+		seen++;
+	}
+	if (round == EO_SHADOW)
+		CHECK(seen >= 1, "no dry-run record");
+	else
+		CHECK_EQ(seen, 1, "kill records");
+	if (tl_failed())
+		printf("# events output:\n%s# events stderr:\n%s", events_out, events_err);
+out:
+	if (ev.pid > 0)
+		tl_events_stop(&ev, events_out, sizeof(events_out), events_err, sizeof(events_err));
+	bpf_link__destroy(l_psi);
+	bpf_link__destroy(l_oom);
+	if (press > 0)
+		tl_reap(press, SIGKILL);
+	if (ballast > 0)
+		tl_reap(ballast, SIGKILL);
+	for (i = 0; i < 3; i++)
+		if (procs[i] > 0 && alive(procs[i]))
+			tl_reap(procs[i], SIGKILL);
+	if (saved)
+		tl_unshield_all(saved);
+	free(saved);
+	for (i = 2; i >= 0; i--)
+		tl_cg_destroy(cgs[i]);
+	tl_cg_destroy("eo");
+	earlyoom_like_bpf__destroy(skel);
+}
+
+static void test_earlyoom_like_highest_score(void)
+{
+	eo_round(EO_PLAIN);
+}
+
+static void test_earlyoom_like_prefer(void)
+{
+	eo_round(EO_PREFER);
+}
+
+static void test_earlyoom_like_avoid(void)
+{
+	eo_round(EO_AVOID);
+}
+
+static void test_earlyoom_like_shadow(void)
+{
+	eo_round(EO_SHADOW);
+}
+
+/* ---- policy.h's view of memory ------------------------------------------ */
+
+static void test_mem_available_matches_meminfo(void)
+{
+	struct meminfo_bpf *skel = meminfo_bpf__open_and_load();
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	long page_mib_x = sysconf(_SC_PAGESIZE);
+	int i, ok = 0;
+
+	if (!CHECK_PTR(skel, "load meminfo"))
+		return;
+	/* the figures move: a match within 4 MiB of a read on either side */
+	for (i = 0; i < 5 && !ok; i++) {
+		long before = tl_meminfo_mib("MemAvailable"), after, mine;
+
+		if (!CHECK_OK(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.read_meminfo), &opts),
+			      "run read_meminfo"))
+			break;
+		after = tl_meminfo_mib("MemAvailable");
+		mine = skel->bss->mem_available * page_mib_x / (long)MiB;
+		ok = mine >= (before < after ? before : after) - 4 &&
+		     mine <= (before > after ? before : after) + 4;
+		if (!ok)
+			printf("# MemAvailable: policy.h %ld MiB, /proc/meminfo %ld and %ld MiB\n", mine,
+			       before, after);
+	}
+	CHECK(ok, "policy.h's MemAvailable never within 4 MiB of /proc/meminfo's");
+	CHECK_EQ(skel->bss->mem_total * page_mib_x / (long)MiB, tl_meminfo_mib("MemTotal"), "MemTotal (MiB)");
+	CHECK_EQ(skel->bss->swap_total * page_mib_x / (long)MiB, tl_meminfo_mib("SwapTotal"), "SwapTotal (MiB)");
+	CHECK_EQ(skel->bss->swap_free * page_mib_x / (long)MiB, tl_meminfo_mib("SwapFree"), "SwapFree (MiB)");
+	meminfo_bpf__destroy(skel);
+}
+
+static const struct tl_test tests[] = {
+	{ "mem_available_matches_meminfo", test_mem_available_matches_meminfo },
+	{ "earlyoom_like_highest_score", test_earlyoom_like_highest_score },
+	{ "earlyoom_like_prefer", test_earlyoom_like_prefer },
+	{ "earlyoom_like_avoid", test_earlyoom_like_avoid },
+	{ "earlyoom_like_shadow", test_earlyoom_like_shadow },
+	{ "lmkd_like_medium", test_lmkd_like_medium },
+	{ "lmkd_like_critical", test_lmkd_like_critical },
+	{ "lmkd_like_shadow", test_lmkd_like_shadow },
+};
+
+int main(int argc, char **argv)
+{
+	tl_libbpf_quiet();
+	tl_write_file("/proc/self/oom_score_adj", "-1000");
+	return tl_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
+}
