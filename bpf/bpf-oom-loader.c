@@ -7,11 +7,15 @@
  *   bpf-oom-loader list
  *   bpf-oom-loader events [-j|--json] [-n COUNT]
  *
- * OBJ holds a bpf_oom_ops policy (attached system-wide, or to CGROUP) or a
+ * OBJ holds a bpf_oom_ops policy (attached system-wide, or to CGROUP), a
  * bpf_psi_ops policy (attached as such: its triggers say what it watches;
- * pinned as "psi-<MAP>"). -D sets a read-only global of the policy (its
- * knobs) before load: an integer, or a cgroup path, which becomes the
- * cgroup's id.
+ * pinned as "psi-<MAP>"), or one of each: a policy with two halves
+ * (lmkd_like, earlyoom_like: the PSI side declares system-wide OOMs that
+ * its OOM side decides), attached both or neither, system-wide only, and
+ * detached with detach -s and detach -m PSIMAP. -D sets a read-only global
+ * of the policy (its knobs) before load: an integer that fits it, a cgroup
+ * path (the cgroup's id), a string for a char array, a comma-separated list
+ * for an array.
  *
  * Upstream attaches a bpf_oom_ops to a cgroup through the cgroup fd of
  * link_create, which stock kernels drop for struct_ops (bpf-oom refuses
@@ -31,6 +35,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <getopt.h>
@@ -163,8 +168,8 @@ static bool is_string_array(const struct btf *btf, const struct btf_type *t)
 		e = btf__type_by_id(btf, btf__resolve_type(btf, btf_array(t)->type));
 		if (!e)
 			return false;
-		if (btf_is_int(e))
-			return e->size == 1;
+		if (btf_is_int(e))	/* char, not u8/s8/bool */
+			return e->size == 1 && !strcmp(btf__name_by_offset(btf, e->name_off), "char");
 		t = e;
 	}
 	return false;
@@ -179,17 +184,18 @@ static int set_strings(const char *name, const char *value, const struct btf *bt
 {
 	const struct btf_type *e = btf__type_by_id(btf, btf__resolve_type(btf, btf_array(t)->type));
 	size_t n = btf_array(t)->nelems, len = size, count = 1, i = 0;
+	bool list = btf_is_array(e);	/* char[M][N] */
 	const char *p = value;
 
-	if (btf_is_array(e)) {		/* char[M][N] */
+	if (list) {
 		count = n;
 		len = btf_array(e)->nelems;
 	}
-	if (len * count > size)
+	if (!len || len * count > size)
 		return fail("-D %s: unexpected layout", name);
 	memset(dst, 0, size);
 	while (*p) {
-		const char *end = count > 1 ? strchrnul(p, ',') : p + strlen(p);
+		const char *end = list ? strchrnul(p, ',') : p + strlen(p);
 
 		if (i == count)
 			return fail("-D %s: at most %zu values", name, count);
@@ -202,8 +208,11 @@ static int set_strings(const char *name, const char *value, const struct btf *bt
 	return 0;
 }
 
-/* One knob value: an integer, or a cgroup path (its id). 0, or 1 with a message. */
-static int knob_value(const char *name, const char *s, unsigned long long *v)
+/*
+ * One knob value for an integer of @size bytes: a number that fits it
+ * (signed or unsigned), or a cgroup path (its id). 0, or 1 with a message.
+ */
+static int knob_value(const char *name, const char *s, size_t size, unsigned long long *v)
 {
 	char *end;
 
@@ -212,7 +221,19 @@ static int knob_value(const char *name, const char *s, unsigned long long *v)
 		return *v ? 0 : 1;
 	}
 	errno = 0;
-	*v = strtoull(s, &end, 0);
+	if (s[0] == '-') {
+		long long x = strtoll(s, &end, 0);
+
+		*v = x;
+		if (!errno && size < 8 && x < -(1LL << (size * 8 - 1)))
+			errno = ERANGE;
+	} else {
+		*v = strtoull(s, &end, 0);
+		if (!errno && size < 8 && *v >> (size * 8))
+			errno = ERANGE;
+	}
+	if (errno == ERANGE)
+		return fail("-D %s: %s does not fit in its %zu byte(s)", name, s, size);
 	if (errno || end == s || *end)
 		return fail("-D %s: %s is not a number or a cgroup path", name, s);
 	return 0;
@@ -248,6 +269,8 @@ static int set_knob(struct bpf_object *obj, const char *def)
 		var = btf__type_by_id(btf, vs->type);
 		if (strcmp(btf__name_by_offset(btf, var->name_off), name))
 			continue;
+		if (vs->offset + vs->size > size)
+			return fail("-D %s: unexpected layout", name);
 		t = btf__type_by_id(btf, btf__resolve_type(btf, var->type));
 		if (t && btf_is_array(t) && is_string_array(btf, t))
 			return set_strings(name, eq + 1, btf, t, data + vs->offset, vs->size);
@@ -264,16 +287,16 @@ static int set_knob(struct bpf_object *obj, const char *def)
 			for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 				if (n == a->nelems)
 					return fail("-D %s: at most %u values", name, a->nelems);
-				if (knob_value(name, tok, &v))
+				if (knob_value(name, tok, esz, &v))
 					return 1;
 				memcpy(data + vs->offset + n++ * esz, &v, esz);
 			}
 			return 0;
 		}
-		if (knob_value(name, eq + 1, &v))
-			return 1;
 		if (vs->size > sizeof(v) || vs->offset + vs->size > size)
 			return fail("-D %s: not an integer variable", name);
+		if (knob_value(name, eq + 1, vs->size, &v))
+			return 1;
 		/* little-endian: the low bytes hold the value */
 		memcpy(data + vs->offset, &v, vs->size);
 		return 0;
@@ -408,6 +431,27 @@ static int cmd_attach(const char *obj_path, const char *cgroup, const char *map_
 		     bpf_map__name(psi));
 		goto out;
 	}
+	if (psi && oom && cgid) {
+		fail("%s declares system-wide OOMs from its PSI side, which only a system-wide OOM side sees: attach it without -c",
+		     obj_path);
+		goto out;
+	}
+	if (map_name) {
+		int all_oom, all_psi;
+
+		/*
+		 * One half of a two-half policy alone: a PSI side whose
+		 * declared OOMs go to the kernel, or an OOM side without its
+		 * clock. Refused.
+		 */
+		find_ops(obj, "bpf_oom_ops", NULL, &all_oom);
+		find_ops(obj, "bpf_psi_ops", NULL, &all_psi);
+		if (all_oom == 1 && all_psi == 1) {
+			fail("%s is one half of a policy with a bpf_oom_ops and a bpf_psi_ops side: attach %s without -m, which attaches both",
+			     map_name, obj_path);
+			goto out;
+		}
+	}
 	for (i = 0; i < nr_defs; i++)
 		if (set_knob(obj, defs[i]))
 			goto out;
@@ -448,11 +492,12 @@ static int cmd_attach(const char *obj_path, const char *cgroup, const char *map_
 	if (psi) {
 		l_psi = attach_pin(psi, true, scope, pindir, 0, obj_path, pin_psi, sizeof(pin_psi));
 		if (!l_psi) {
-			if (l_oom) {
-				unlink(pin_oom);
+			if (l_oom && unlink(pin_oom))
+				fprintf(stderr, "bpf-oom-loader: the PSI side did not attach, and %s stays attached: cannot remove %s: %s\n",
+					bpf_map__name(oom), pin_oom, strerror(errno));
+			else if (l_oom)
 				fprintf(stderr, "bpf-oom-loader: detached %s again: the policy's PSI side did not attach\n",
 					bpf_map__name(oom));
-			}
 			goto out;
 		}
 	}
@@ -480,6 +525,21 @@ static int cmd_detach(const char *cgroup, bool system, const char *psi_map, cons
 	if (unlink(pin))
 		return fail("no policy pinned at %s: %s", pin, strerror(errno));
 	printf("detached the policy pinned at %s\n", pin);
+	/*
+	 * A two-half policy (lmkd_like, earlyoom_like) is two pins: the PSI
+	 * side's declared OOMs go to the kernel once its OOM side is gone.
+	 */
+	if (system) {
+		DIR *dir = opendir(pindir);
+		struct dirent *d;
+
+		while (dir && (d = readdir(dir)))
+			if (!strncmp(d->d_name, "psi-", 4))
+				printf("note: a PSI policy stays attached: %s (detach -m %s)\n", d->d_name,
+				       d->d_name + 4);
+		if (dir)
+			closedir(dir);
+	}
 	return 0;
 }
 

@@ -13,9 +13,11 @@
  * pressure_full_ms set, a second trigger on "full" stalls acts whatever
  * the memory figures. It takes the process with the highest score as
  * /proc/PID/oom_score computes it (the kernel's oom_badness() over the
- * whole system), plus 300 for a command named in prefer_comm, minus 300
- * for one in avoid_comm (earlyoom's --prefer and --avoid, with exact
- * command names instead of regular expressions), and kills it through the
+ * whole system, 0..1333), plus 300 for a command named in prefer_comm,
+ * minus 300 for one in avoid_comm (earlyoom's --prefer and --avoid, with
+ * exact command names instead of regular expressions; equal scores go to
+ * the first process seen, where earlyoom takes the larger), and kills it
+ * through the
  * kernel's OOM path: the PSI side declares a system-wide OOM
  * (bpf_out_of_memory()) and the policy's own OOM side, attached
  * system-wide, chooses by the same rule and kills with oom_kill_process().
@@ -39,7 +41,11 @@
  *    side chooses again; if nothing is left, the kernel's OOM killer
  *    decides that OOM (bpf-oom's enforced fallback);
  *  - concurrent events are handled one at a time; the one that finds the
- *    policy busy is skipped (counted).
+ *    policy busy is skipped (counted);
+ *  - OOMs constrained by a cpuset or a memory policy are left to the
+ *    kernel, as in oom_kernel_default;
+ *  - it refuses to attach (-ENOENT from init) on a kernel where libbpf
+ *    cannot resolve the counters it reads.
  * Events where memory is above the thresholds are counted (below), not
  * recorded: they are no decision.
  *
@@ -93,6 +99,7 @@ int last_ret;		/* bpf_out_of_memory()'s last result */
 
 static u64 last_kill_ns;
 
+
 /* held while a PSI event is handled (a try-lock: see lmkd_like) */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -128,23 +135,34 @@ static __always_inline bool comm_in(const char *comm, const volatile char names[
 	return false;
 }
 
-/* /proc/PID/oom_score (proc_oom_score()), with earlyoom's preferences */
-static __always_inline void eo_consider(struct eo_pick *k, struct task_struct *p, u64 totalpages)
+/*
+ * /proc/PID/oom_score (proc_oom_score() of fs/proc/base.c: the kernel's
+ * oom_badness() over totalram + swap, scaled to 0..2000, then by 2/3),
+ * with earlyoom's +/-300 for preferred and avoided commands. Equal scores:
+ * the first process seen stays.
+ */
+static __always_inline void eo_consider(struct eo_pick *k, struct task_struct *p, u64 totalpages,
+					bool precise)
 {
 	char comm[COMM_LEN];
 	long points;
 	s64 score;
+	u64 scaled;
 
 	if (bpf_oom_task_unkillable(p) || bpf_oom_task_is_victim(p))
 		return;
-	points = bpf_oom_badness(p->pid, p->start_time, totalpages, false);
+	points = bpf_oom_badness(p->pid, p->start_time, totalpages, precise);
 	if (points == BPF_OOM_POINTS_NONE)
 		return;
-	/* points * 1000 / totalpages, signed (BPF v1 has unsigned division only) */
+	/*
+	 * 1000 + points * 1000 / totalpages is never negative (points is at
+	 * least -totalpages); BPF's baseline division is unsigned only.
+	 */
 	if (points < 0)
-		score = 1000 - (s64)((u64)(-points) * 1000 / totalpages);
+		scaled = 1000 - (u64)(-points) * 1000 / totalpages;
 	else
-		score = 1000 + (s64)((u64)points * 1000 / totalpages);
+		scaled = 1000 + (u64)points * 1000 / totalpages;
+	score = (s64)(scaled * 2 / 3);
 	__builtin_memcpy(comm, p->comm, COMM_LEN);
 	if (comm_in(comm, prefer_comm))
 		score += 300;
@@ -157,8 +175,12 @@ static __always_inline void eo_consider(struct eo_pick *k, struct task_struct *p
 	k->start_time = p->start_time;
 }
 
-static __always_inline void eo_select(struct eo_pick *k, u64 totalpages, struct mem_cgroup *memcg)
+/* every process (@memcg NULL), or those of @memcg's subtree */
+static __always_inline void eo_select(struct eo_pick *k, struct mem_cgroup *memcg)
 {
+	long swap = bpf_oom_swap_total();
+	u64 totalpages = bpf_oom_mem_total() + (swap > 0 ? swap : 0);
+	bool precise = bpf_oom_kernel_rss_precise();
 	struct task_struct *p;
 	bool truncated;
 	u32 n, i;
@@ -169,50 +191,22 @@ static __always_inline void eo_select(struct eo_pick *k, u64 totalpages, struct 
 	if (!memcg) {
 		bpf_rcu_read_lock();
 		bpf_for_each(task, p, NULL, BPF_TASK_ITER_ALL_PROCS)
-			eo_consider(k, p, totalpages);
+			eo_consider(k, p, totalpages, precise);
 		bpf_rcu_read_unlock();
 		return;
 	}
 	n = bpf_oom_memcg_subtree(memcg, &truncated);
-	bpf_for(i, 0, n) {
-		struct cgroup *cgrp;
-		struct mem_cgroup *m;
-
-		if (i >= BPF_OOM_MAX_MEMCGS)
-			break;
-		cgrp = bpf_cgroup_from_id(bpf_oom__scan_ids[i]);
-		if (!cgrp)
-			continue;
-		m = bpf_get_mem_cgroup(&cgrp->self);
-		bpf_cgroup_release(cgrp);
-		if (!m)
-			continue;
-		bpf_rcu_read_lock();
-		bpf_for_each(css_task, p, &m->css, CSS_TASK_ITER_PROCS)
-			eo_consider(k, p, totalpages);
-		bpf_rcu_read_unlock();
-		bpf_put_mem_cgroup(m);
-	}
-}
-
-static __always_inline struct task_struct *eo_task(const struct eo_pick *k)
-{
-	struct task_struct *p;
-
-	if (!k->pid)
-		return NULL;
-	p = bpf_task_from_pid(k->pid);
-	if (p && p->start_time != k->start_time) {
-		bpf_task_release(p);
-		return NULL;
-	}
-	return p;
+	bpf_oom_for_each_listed_process(i, n, p, eo_consider(k, p, totalpages, precise));
 }
 
 SEC("struct_ops.s/init")
 int BPF_PROG(eo_init, struct bpf_psi *bpf_psi)
 {
 	int err;
+
+	/* without the kernel's counters the memory figures would read 0 */
+	if (!bpf_oom_meminfo_available())
+		return -2;	/* -ENOENT */
 
 	err = bpf_psi_create_trigger(bpf_psi, 0, PSI_MEM, stall_threshold_ms * 1000,
 				     window_ms * 1000);
@@ -226,17 +220,22 @@ SEC("struct_ops.s/handle_psi_event")
 void BPF_PROG(eo_event, struct bpf_psi *bpf_psi, struct psi_trigger *t)
 {
 	bool full = t->state == bpf_core_enum_value(enum psi_states, PSI_MEM_FULL);
-	long total = bpf_oom_mem_total(), avail = bpf_oom_mem_available();
-	long swap_total = bpf_oom_swap_total(), swap_free = bpf_oom_swap_free();
-	u64 now = bpf_ktime_get_ns();
+	long total, avail, swap_total, swap_free;
 	struct task_struct *victim;
 	u32 key = 0, one = 1;
 	bool low;
+	u64 now;
 
 	if (bpf_map_update_elem(&handling, &key, &one, BPF_NOEXIST)) {
 		__sync_fetch_and_add(&busy, 1);
 		return;
 	}
+	/* read under the lock: an earlier holder may just have killed */
+	now = bpf_ktime_get_ns();
+	total = bpf_oom_mem_total();
+	avail = bpf_oom_mem_available();
+	swap_total = bpf_oom_swap_total();
+	swap_free = bpf_oom_swap_free();
 	events++;
 	last_mem_available = avail;
 	low = total > 0 && avail * 100 <= (long)mem_min_percent * total &&
@@ -247,14 +246,14 @@ void BPF_PROG(eo_event, struct bpf_psi *bpf_psi, struct psi_trigger *t)
 	}
 	if (last_kill_ns && now - last_kill_ns < (u64)min_interval_ms * 1000000) {
 		bpf_psi_record_decline(bpf_psi, t, BPF_OOM_REASON_MIN_INTERVAL);
-		declines++;
+		__sync_fetch_and_add(&declines, 1);
 		goto out;
 	}
-	eo_select(&psi_pick, total + (swap_total > 0 ? swap_total : 0), NULL);
-	victim = eo_task(&psi_pick);
+	eo_select(&psi_pick, NULL);
+	victim = bpf_oom_task_get(psi_pick.pid, psi_pick.start_time);
 	if (!victim) {
 		bpf_psi_record_decline(bpf_psi, t, BPF_OOM_REASON_NO_CANDIDATE);
-		declines++;
+		__sync_fetch_and_add(&declines, 1);
 		goto out;
 	}
 	last_pid = psi_pick.pid;
@@ -262,7 +261,7 @@ void BPF_PROG(eo_event, struct bpf_psi *bpf_psi, struct psi_trigger *t)
 	if (dry_run) {
 		bpf_psi_record_dry_run(bpf_psi, t, victim);
 		bpf_task_release(victim);
-		dry_runs++;
+		__sync_fetch_and_add(&dry_runs, 1);
 		last_kill_ns = now;	/* as if: the interval holds in shadow mode too */
 		goto out;
 	}
@@ -278,33 +277,24 @@ SEC("struct_ops.s/handle_out_of_memory")
 int BPF_PROG(eo_oom, struct bpf_oom_ctx *octx, struct oom_control *oc)
 {
 	struct task_struct *victim;
-	int err;
+	int killed;
 
-	eo_select(&oom_pick, oc->totalpages, oc->memcg);
-	victim = eo_task(&oom_pick);
+	if (bpf_oom_leave_constrained(oc)) {
+		__sync_fetch_and_add(&declines, 1);
+		return 0;
+	}
+	eo_select(&oom_pick, oc->memcg);
+	victim = bpf_oom_task_get(oom_pick.pid, oom_pick.start_time);
 	if (!victim) {
 		bpf_oom_record_decline(oc, NULL, BPF_OOM_REASON_NO_CANDIDATE);
-		declines++;
+		__sync_fetch_and_add(&declines, 1);
 		return 0;
 	}
 	last_pid = oom_pick.pid;
 	last_score = oom_pick.score;
-	if (dry_run) {
-		bpf_oom_record_dry_run(oc, victim);
-		bpf_task_release(victim);
-		dry_runs++;
-		return 0;
-	}
-	err = bpf_oom_kill_process(oc, victim, "BPF OOM policy earlyoom_like");
-	if (err)
-		bpf_oom_record_decline(oc, victim, BPF_OOM_REASON_KILL_FAILED);
-	bpf_task_release(victim);
-	if (err) {
-		declines++;
-		return 0;
-	}
-	kills++;
-	return 1;
+	killed = bpf_oom_act(oc, victim, dry_run, "BPF OOM policy earlyoom_like");
+	__sync_fetch_and_add(killed ? &kills : dry_run ? &dry_runs : &declines, 1);
+	return killed;
 }
 
 SEC(".struct_ops.link")

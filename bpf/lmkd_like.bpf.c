@@ -38,7 +38,10 @@
  *  - "full" system pressure needs every non-idle task stalled at once: one
  *    busy task that does not stall keeps it at medium (as on Android);
  *  - concurrent events (both triggers at once) are handled one at a time;
- *    the one that finds the policy busy is skipped (counted).
+ *    the one that finds the policy busy is skipped (counted): a critical
+ *    event during a medium one waits for the next window;
+ *  - OOMs constrained by a cpuset or a memory policy are left to the
+ *    kernel, as in oom_kernel_default.
  *
  * Knobs (rodata, bpf-oom-loader -D NAME=VALUE):
  *   dry_run            record what it would kill (decision records), kill
@@ -82,8 +85,14 @@ int last_ret;		/* bpf_out_of_memory()'s last result */
 
 #define NO_FLOOR (BPF_OOM_SCORE_ADJ_MAX + 1)
 
-/* The floor of the OOM the PSI side declared; NO_FLOOR for any other OOM. */
+/*
+ * The floor of the OOM the PSI side declares, and the kworker declaring it:
+ * the OOM runs in that same task (bpf_out_of_memory() is synchronous), so a
+ * real OOM that holds oom_lock meanwhile, in another task, is not mistaken
+ * for it.
+ */
 static s32 declared_floor = NO_FLOOR;
+static u32 declaring_tid;
 static u64 last_kill_ns;
 
 /*
@@ -149,40 +158,7 @@ static __always_inline void lmk_select(struct lmk_pick *k, s32 floor, struct mem
 		return;
 	}
 	n = bpf_oom_memcg_subtree(memcg, &truncated);
-	bpf_for(i, 0, n) {
-		struct cgroup *cgrp;
-		struct mem_cgroup *m;
-
-		if (i >= BPF_OOM_MAX_MEMCGS)
-			break;
-		cgrp = bpf_cgroup_from_id(bpf_oom__scan_ids[i]);
-		if (!cgrp)
-			continue;
-		m = bpf_get_mem_cgroup(&cgrp->self);
-		bpf_cgroup_release(cgrp);
-		if (!m)
-			continue;
-		bpf_rcu_read_lock();
-		bpf_for_each(css_task, p, &m->css, CSS_TASK_ITER_PROCS)
-			lmk_consider(k, p, floor);
-		bpf_rcu_read_unlock();
-		bpf_put_mem_cgroup(m);
-	}
-}
-
-/* The chosen process, referenced, or NULL if it has gone. */
-static __always_inline struct task_struct *lmk_task(const struct lmk_pick *k)
-{
-	struct task_struct *p;
-
-	if (!k->pid)
-		return NULL;
-	p = bpf_task_from_pid(k->pid);
-	if (p && p->start_time != k->start_time) {
-		bpf_task_release(p);
-		return NULL;
-	}
-	return p;
+	bpf_oom_for_each_listed_process(i, n, p, lmk_consider(k, p, floor));
 }
 
 SEC("struct_ops.s/init")
@@ -204,27 +180,28 @@ void BPF_PROG(lmk_event, struct bpf_psi *bpf_psi, struct psi_trigger *t)
 	bool critical = t->state == bpf_core_enum_value(enum psi_states, PSI_MEM_FULL);
 	s32 floor = critical ? critical_adj : medium_adj;
 	struct task_struct *victim;
-	u64 now = bpf_ktime_get_ns();
 	u32 key = 0, one = 1;
+	u64 now;
 
 	if (bpf_map_update_elem(&handling, &key, &one, BPF_NOEXIST)) {
 		__sync_fetch_and_add(&busy, 1);
 		return;
 	}
+	now = bpf_ktime_get_ns();	/* under the lock: an earlier holder may just have killed */
 	if (critical)
 		events_critical++;
 	else
 		events_medium++;
 	if (last_kill_ns && now - last_kill_ns < (u64)kill_timeout_ms * 1000000) {
 		bpf_psi_record_decline(bpf_psi, t, BPF_OOM_REASON_MIN_INTERVAL);
-		declines++;
+		__sync_fetch_and_add(&declines, 1);
 		goto out;
 	}
 	lmk_select(&psi_pick, floor, NULL);
-	victim = lmk_task(&psi_pick);
+	victim = bpf_oom_task_get(psi_pick.pid, psi_pick.start_time);
 	if (!victim) {
 		bpf_psi_record_decline(bpf_psi, t, BPF_OOM_REASON_NO_CANDIDATE);
-		declines++;
+		__sync_fetch_and_add(&declines, 1);
 		goto out;
 	}
 	last_pid = psi_pick.pid;
@@ -232,14 +209,16 @@ void BPF_PROG(lmk_event, struct bpf_psi *bpf_psi, struct psi_trigger *t)
 	if (dry_run) {
 		bpf_psi_record_dry_run(bpf_psi, t, victim);
 		bpf_task_release(victim);
-		dry_runs++;
+		__sync_fetch_and_add(&dry_runs, 1);
 		last_kill_ns = now;	/* as if: the interval holds in shadow mode too */
 		goto out;
 	}
 	bpf_task_release(victim);
 	declared_floor = floor;
+	declaring_tid = (u32)bpf_get_current_pid_tgid();
 	declared++;
 	last_ret = bpf_out_of_memory(NULL, 0, BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK, "lmkd_like");
+	declaring_tid = 0;
 	declared_floor = NO_FLOOR;
 	last_kill_ns = bpf_ktime_get_ns();
 out:
@@ -249,38 +228,31 @@ out:
 SEC("struct_ops.s/handle_out_of_memory")
 int BPF_PROG(lmk_oom, struct bpf_oom_ctx *octx, struct oom_control *oc)
 {
-	s32 floor = declared_floor;
+	s32 floor = NO_FLOOR;
 	struct task_struct *victim;
-	int err;
+	int killed;
 
+	if (bpf_oom_leave_constrained(oc)) {
+		__sync_fetch_and_add(&declines, 1);
+		return 0;
+	}
+	if (declaring_tid && declaring_tid == (u32)bpf_get_current_pid_tgid())
+		floor = declared_floor;
 	/* a real OOM: every band, within its domain */
 	if (floor == NO_FLOOR)
 		floor = BPF_OOM_SCORE_ADJ_MIN + 1;
 	lmk_select(&oom_pick, floor, oc->memcg);
-	victim = lmk_task(&oom_pick);
+	victim = bpf_oom_task_get(oom_pick.pid, oom_pick.start_time);
 	if (!victim) {
 		bpf_oom_record_decline(oc, NULL, BPF_OOM_REASON_NO_CANDIDATE);
-		declines++;
+		__sync_fetch_and_add(&declines, 1);
 		return 0;
 	}
 	last_pid = oom_pick.pid;
 	last_adj = oom_pick.adj;
-	if (dry_run) {
-		bpf_oom_record_dry_run(oc, victim);
-		bpf_task_release(victim);
-		dry_runs++;
-		return 0;
-	}
-	err = bpf_oom_kill_process(oc, victim, "BPF OOM policy lmkd_like");
-	if (err)
-		bpf_oom_record_decline(oc, victim, BPF_OOM_REASON_KILL_FAILED);
-	bpf_task_release(victim);
-	if (err) {
-		declines++;
-		return 0;
-	}
-	kills++;
-	return 1;
+	killed = bpf_oom_act(oc, victim, dry_run, "BPF OOM policy lmkd_like");
+	__sync_fetch_and_add(killed ? &kills : dry_run ? &dry_runs : &declines, 1);
+	return killed;
 }
 
 SEC(".struct_ops.link")

@@ -7,10 +7,12 @@
  * 900, 16 MiB) and /lmk/lo (0, 64 MiB, the largest); /lmk/press holds a
  * -1000 process that keeps allocating 32 MiB over its 16 MiB memory.high,
  * so it spends its time throttled: a memory stall the system's PSI sees.
- *  - medium: a -1000 spinner keeps one task running that never stalls, so
- *    the system's memory pressure is "some", never "full": the floor is
- *    medium_adj (800). hi dies (the highest band), lo survives 5 s more of
- *    pressure although it is the largest.
+ *  - medium: a -1000 spinner keeps one task running that never stalls on
+ *    one CPU: the system's "full" pressure stays near half the press
+ *    CPU's stall (PSI weighs CPUs by their non-idle time), under the 700 ms
+ *    per second of full_threshold_ms, while "some" passes its 70 ms: the
+ *    floor is medium_adj (800). hi dies (the highest band), lo survives
+ *    5 s more of pressure although it is the largest.
  *  - critical: without the spinner the stall is "full": the floor drops to
  *    0 and lo dies after hi, in that order, each by a kill of the policy's
  *    OOM side for an OOM its PSI side declared.
@@ -254,6 +256,10 @@ static void lmk_round(enum lmk_round round)
 			continue;
 		}
 		CHECK(rec_is(rec, "action", "kill"), "record %d: action: %.300s", n, rec);
+		/* lo (adj 0) only goes at critical pressure: its kill came from "full" */
+		if (kills_seen == 1)
+			CHECK(strstr(rec, "\"full\":true"), "record %d: lo's kill not caused by full pressure: %.300s",
+			      n, rec);
 		v = rec_victim_pid(rec);
 		CHECK(v == (kills_seen ? lo : hi), "record %d: kill %d named %lld, expected %d", n,
 		      kills_seen, v, kills_seen ? lo : hi);
@@ -431,6 +437,11 @@ static void eo_round(enum eo_round round)
 	} else {
 		CHECK(wait_killed(procs[want], 30000), "%s was not killed within 30 s of low memory",
 		      eo_specs[want].comm);
+		/*
+		 * Memory may still be under the threshold (eo_pref's 8 MiB):
+		 * the next kill would come after min_interval_ms (3 s); the
+		 * stall ends now.
+		 */
 		tl_reap(press, SIGKILL);
 		press = -1;
 		usleep(1000000);
@@ -504,6 +515,21 @@ static void test_earlyoom_like_shadow(void)
 
 /* ---- policy.h's view of memory ------------------------------------------ */
 
+/* The "low" watermarks of every zone in /proc/zoneinfo, summed (pages). */
+static unsigned long zoneinfo_low_sum(void)
+{
+	FILE *f = fopen("/proc/zoneinfo", "r");
+	unsigned long sum = 0, v;
+	char line[256];
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, " low %lu", &v) == 1)
+			sum += v;
+	if (f)
+		fclose(f);
+	return sum;
+}
+
 static void test_mem_available_matches_meminfo(void)
 {
 	struct meminfo_bpf *skel = meminfo_bpf__open_and_load();
@@ -529,6 +555,8 @@ static void test_mem_available_matches_meminfo(void)
 			       before, after);
 	}
 	CHECK(ok, "policy.h's MemAvailable never within 4 MiB of /proc/meminfo's");
+	/* the watermark walk, exactly: /proc/zoneinfo's "low" is low_wmark_pages() */
+	CHECK_EQ(skel->bss->wmark_low, zoneinfo_low_sum(), "sum of low watermarks (pages)");
 	CHECK_EQ(skel->bss->mem_total * page_mib_x / (long)MiB, tl_meminfo_mib("MemTotal"), "MemTotal (MiB)");
 	CHECK_EQ(skel->bss->swap_total * page_mib_x / (long)MiB, tl_meminfo_mib("SwapTotal"), "SwapTotal (MiB)");
 	CHECK_EQ(skel->bss->swap_free * page_mib_x / (long)MiB, tl_meminfo_mib("SwapFree"), "SwapFree (MiB)");

@@ -495,6 +495,7 @@ int tl_events_start(struct tl_events *ev)
 
 	snprintf(ev->path, sizeof(ev->path), "/tmp/events-%d.json", getpid());
 	out = open(ev->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ev->pid = -1;
 	if (out < 0 || pipe2(errp, O_CLOEXEC)) {
 		err = -errno;
 		printf("# events: %s: %s\n", ev->path, strerror(errno));
@@ -516,6 +517,7 @@ int tl_events_start(struct tl_events *ev)
 	ev->err_fd = errp[0];
 	if (err) {
 		close(ev->err_fd);
+		ev->pid = -1;
 		return err;
 	}
 	/* ready once it says it follows the records */
@@ -538,6 +540,7 @@ int tl_events_start(struct tl_events *ev)
 	kill(ev->pid, SIGKILL);
 	waitpid(ev->pid, NULL, 0);
 	close(ev->err_fd);
+	ev->pid = -1;
 	return -EIO;
 }
 

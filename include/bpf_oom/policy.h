@@ -461,22 +461,56 @@ static __always_inline void bpf_oom_select(struct bpf_oom_choice *c, struct oom_
 }
 
 /*
- * The chosen process, referenced (release with bpf_task_release()), or
- * NULL if it has gone (or its pid now names a newer process).
+ * Process @pid, referenced (release with bpf_task_release()), if it is
+ * still the one that started at @start_time; NULL if it has gone (or its
+ * pid now names a newer process).
  */
-static __always_inline struct task_struct *bpf_oom_choice_task(const struct bpf_oom_choice *c)
+static __always_inline struct task_struct *bpf_oom_task_get(s32 pid, u64 start_time)
 {
 	struct task_struct *p;
 
-	if (c->pid <= 0)
+	if (pid <= 0)
 		return NULL;
-	p = bpf_task_from_pid(c->pid);
-	if (p && p->start_time != c->start_time) {
+	p = bpf_task_from_pid(pid);
+	if (p && p->start_time != start_time) {
 		bpf_task_release(p);
 		return NULL;
 	}
 	return p;
 }
+
+/* The chosen process: bpf_oom_task_get() */
+static __always_inline struct task_struct *bpf_oom_choice_task(const struct bpf_oom_choice *c)
+{
+	return bpf_oom_task_get(c->pid, c->start_time);
+}
+
+/*
+ * The processes of the memory cgroups bpf_oom_memcg_subtree() listed, one
+ * cgroup at a time under the RCU read lock: @p names each in @body.
+ * A statement; @i is a u32 the caller declares.
+ */
+#define bpf_oom_for_each_listed_process(i, n, p, body)				\
+	bpf_for(i, 0, n) {							\
+		struct cgroup *__cgrp;						\
+		struct mem_cgroup *__m;						\
+										\
+		if (i >= BPF_OOM_MAX_MEMCGS)					\
+			break;							\
+		__cgrp = bpf_cgroup_from_id(bpf_oom__scan_ids[i]);		\
+		if (!__cgrp)							\
+			continue;						\
+		__m = bpf_get_mem_cgroup(&__cgrp->self);			\
+		bpf_cgroup_release(__cgrp);					\
+		if (!__m)							\
+			continue;						\
+		bpf_rcu_read_lock();						\
+		bpf_for_each(css_task, p, &__m->css, CSS_TASK_ITER_PROCS) {	\
+			body;							\
+		}								\
+		bpf_rcu_read_unlock();						\
+		bpf_put_mem_cgroup(__m);					\
+	}
 
 /*
  * Memory a cgroup would give back if killed: what is charged to it minus
@@ -568,7 +602,9 @@ static __always_inline int bpf_oom_largest_leaf(u32 n)
  * own counters (typeless symbols, resolved from kallsyms by libbpf; the
  * offsets and enum values by CO-RE): si_mem_available() of mm/show_mem.c
  * (the same in 6.12.117 and 7.3.4) for MemAvailable, totalram_pages(),
- * nr_swap_pages and total_swap_pages for MemTotal, SwapFree and SwapTotal.
+ * nr_swap_pages and total_swap_pages for MemTotal, SwapFree and SwapTotal
+ * (during a swapoff /proc/meminfo's SwapFree also counts the pages of the
+ * device going away; these do not).
  * For policies that act before the kernel's OOM (earlyoom_like).
  */
 extern const void vm_zone_stat __ksym __weak;
@@ -582,7 +618,7 @@ extern const void node_states __ksym __weak;
 extern const void nr_node_ids __ksym __weak;
 extern const void contig_page_data __ksym __weak;	/* the others */
 
-#define BPF_OOM_MAX_NODES	64	/* nodes whose watermarks are summed */
+#define BPF_OOM_MAX_NODES	1024	/* MAX_NUMNODES of Debian's kernels (NODES_SHIFT 10) */
 #define BPF_OOM_MAX_ZONES	8
 
 static __always_inline long bpf_oom__read_long(const void *addr)
@@ -627,17 +663,19 @@ static __always_inline unsigned long bpf_oom__pgdat_wmark_low(const char *pgdat)
 	return sum;
 }
 
-/* for_each_zone(): every online node's zones */
+/* for_each_zone(): every online node's zones; the sum of low_wmark_pages() */
 static __noinline unsigned long bpf_oom__wmark_low(void)
 {
 	unsigned long sum = 0, mask_size = bpf_core_type_size(nodemask_t);
 	long online = bpf_core_enum_value(enum node_states, N_ONLINE);
-	int nid, nodes;
+	int nid, nodes = 0;
 
 	if (!&node_data)
 		return &contig_page_data ? bpf_oom__pgdat_wmark_low((const char *)&contig_page_data) : 0;
-	nodes = (int)bpf_oom__read_long(&nr_node_ids);
-	for (nid = 0; nid < BPF_OOM_MAX_NODES && nid < nodes; nid++) {
+	bpf_probe_read_kernel(&nodes, sizeof(nodes), &nr_node_ids);	/* unsigned int */
+	bpf_for(nid, 0, nodes) {
+		if (nid >= BPF_OOM_MAX_NODES)
+			break;
 		long word = bpf_oom__read_long((const char *)&node_states + online * mask_size +
 					       (nid / 64) * 8);
 		const char *pgdat;
@@ -649,6 +687,14 @@ static __noinline unsigned long bpf_oom__wmark_low(void)
 			sum += bpf_oom__pgdat_wmark_low(pgdat);
 	}
 	return sum;
+}
+
+/* Whether every counter the figures below read was resolved. */
+static __always_inline bool bpf_oom_meminfo_available(void)
+{
+	return &vm_zone_stat && &vm_node_stat && &totalreserve_pages && &_totalram_pages &&
+	       &nr_swap_pages && &total_swap_pages &&
+	       ((&node_data && &node_states && &nr_node_ids) || &contig_page_data);
 }
 
 /* MemAvailable in pages: si_mem_available() */
@@ -730,6 +776,48 @@ static __always_inline int bpf_psi_record_decline(struct bpf_psi *bpf_psi, struc
 	if (!bpf_ksym_exists(bpf_psi_note_decision))
 		return -95;	/* -EOPNOTSUPP */
 	return bpf_psi_note_decision(bpf_psi, t, NULL, BPF_OOM_ACTION_DECLINE, reason);
+}
+
+/* enum oom_constraint of include/linux/oom.h */
+#define BPF_OOM_CONSTRAINT_CPUSET		1
+#define BPF_OOM_CONSTRAINT_MEMORY_POLICY	2
+
+/*
+ * An OOM a policy should leave to the kernel: constrained by a cpuset or
+ * a memory policy, where only the kernel knows which tasks may use the
+ * nodes short of memory (oom_cpuset_eligible()). Records the decline.
+ */
+static __always_inline bool bpf_oom_leave_constrained(struct oom_control *oc)
+{
+	if (oc->constraint != BPF_OOM_CONSTRAINT_CPUSET &&
+	    oc->constraint != BPF_OOM_CONSTRAINT_MEMORY_POLICY)
+		return false;
+	bpf_oom_record_decline(oc, NULL, BPF_OOM_REASON_NOT_IN_SCOPE);
+	return true;
+}
+
+/*
+ * Act on an OOM handler's choice: in shadow mode (@dry_run) record it and
+ * kill nothing; else kill it with the kernel's oom_kill_process() (@message,
+ * a string literal, in the kernel's log line), a failed kill recorded as a
+ * decline. Releases @victim. Returns what the handler should return: 1 if
+ * it killed.
+ */
+static __always_inline int bpf_oom_act(struct oom_control *oc, struct task_struct *victim,
+				       bool dry_run, const char *message)
+{
+	int err;
+
+	if (dry_run) {
+		bpf_oom_record_dry_run(oc, victim);
+		bpf_task_release(victim);
+		return 0;
+	}
+	err = bpf_oom_kill_process(oc, victim, message);
+	if (err)
+		bpf_oom_record_decline(oc, victim, BPF_OOM_REASON_KILL_FAILED);
+	bpf_task_release(victim);
+	return err ? 0 : 1;
 }
 
 #endif /* _BPF_OOM_POLICY_H */

@@ -12,10 +12,12 @@
 char _license[] SEC("license") = "GPL";
 
 long mem_available, mem_total, swap_free, swap_total;
+unsigned long wmark_low;
 
 SEC("syscall")
 int read_meminfo(void *ctx)
 {
+	wmark_low = bpf_oom__wmark_low();
 	mem_available = bpf_oom_mem_available();
 	mem_total = bpf_oom_mem_total();
 	swap_free = bpf_oom_swap_free();

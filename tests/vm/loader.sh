@@ -166,16 +166,46 @@ psi_loader_test() {
 		if [ $r1$r2 != 00 ] || [ -e /sys/fs/bpf/bpf-oom/system ] ||
 		   [ -e /sys/fs/bpf/bpf-oom/psi-lmkd_like_psi ]; then
 			fail $t "detach: $o1 / $o2"
+		elif ! echo "$o1" | grep -q "note: a PSI policy stays attached: psi-lmkd_like_psi (detach -m lmkd_like_psi)"; then
+			fail $t "detach -s does not point at the PSI half left: $o1"
 		else
 			pass $t
 		fi
 	fi
+	rm -f /sys/fs/bpf/bpf-oom/system /sys/fs/bpf/bpf-oom/psi-lmkd_like_psi
+
+	# Both halves or neither: a PSI side that cannot attach takes the
+	# OOM side back; one half alone, or a cgroup, is refused.
+	t=loader_attaches_both_or_neither
+	out1=$($L attach -D some_threshold_ms=2000 $Y 2>&1); rc1=$?
+	out2=$($L attach -m lmkd_like_psi $Y 2>&1); rc2=$?
+	mkdir -p $CG/halves
+	out3=$($L attach -c /halves $Y 2>&1); rc3=$?
+	rmdir $CG/halves
+	case "$rc1:$out1" in
+	1:*"its init failed: Invalid argument"*"detached lmkd_like again"*) ;;
+	*) fail $t "a failing PSI side: expected exit 1, the init error and the OOM side detached, got $rc1: $out1"; rc1=x ;;
+	esac
+	case "$rc2:$out2" in
+	1:*"lmkd_like_psi is one half of a policy"*) ;;
+	*) fail $t "-m with one half: expected exit 1 and a refusal, got $rc2: $out2"; rc2=x ;;
+	esac
+	case "$rc3:$out3" in
+	1:*"declares system-wide OOMs from its PSI side"*) ;;
+	*) fail $t "-c with two halves: expected exit 1 and a refusal, got $rc3: $out3"; rc3=x ;;
+	esac
+	if [ -e /sys/fs/bpf/bpf-oom/system ] || [ -e /sys/fs/bpf/bpf-oom/psi-lmkd_like_psi ]; then
+		fail $t "a refused attach left a pin behind: $(ls /sys/fs/bpf/bpf-oom)"; rc1=x
+		rm -f /sys/fs/bpf/bpf-oom/system /sys/fs/bpf/bpf-oom/psi-lmkd_like_psi
+	fi
+	[ "$rc1$rc2$rc3" = 111 ] && pass $t
 
 	# String and list knobs: the limits of the policy's arrays, said plainly.
 	t=loader_list_knob_errors
 	E=/bpf-oom/tests/earlyoom_like.bpf.o
 	out1=$($L attach -D prefer_comm=a,b,c,d,e $E 2>&1); rc1=$?
 	out2=$($L attach -D avoid_comm=abcdefghijklmnopq $E 2>&1); rc2=$?
+	out3=$($L attach -D mem_min_percent=4294967296 $E 2>&1); rc3=$?
 	case "$rc1:$out1" in
 	1:*"-D prefer_comm: at most 4 values"*) ;;
 	*) fail $t "5 names: expected exit 1 and 'at most 4 values', got $rc1: $out1"; rc1=x ;;
@@ -184,10 +214,11 @@ psi_loader_test() {
 	1:*"is longer than 15 characters"*) ;;
 	*) fail $t "a 17-character name: expected exit 1 and 'longer than 15', got $rc2: $out2"; rc2=x ;;
 	esac
-	if [ -e /sys/fs/bpf/bpf-oom/system ] || [ -e /sys/fs/bpf/bpf-oom/psi-earlyoom_like_psi ]; then
-		fail $t "a refused attach left a pin behind"; rc1=x
-	fi
-	[ "$rc1$rc2" = 11 ] && pass $t
+	case "$rc3:$out3" in
+	1:*"4294967296 does not fit in its 4 byte(s)"*) ;;
+	*) fail $t "2^32 for a u32: expected exit 1 and 'does not fit', got $rc3: $out3"; rc3=x ;;
+	esac
+	[ "$rc1$rc2$rc3" = 111 ] && pass $t
 
 	# No CAP_BPF/CAP_SYS_ADMIN: a clear message, not a libbpf error.
 	t=loader_missing_capability
