@@ -65,23 +65,18 @@ s32 choice_tied[CHOICES][BPF_OOM_TIES];	/* the first of them */
  */
 static struct bpf_oom_choice choice;
 
-/* enum oom_constraint of include/linux/oom.h */
-#define CONSTRAINT_CPUSET	1
-#define CONSTRAINT_MEMORY_POLICY 2
-
 SEC("struct_ops.s/handle_out_of_memory")
 int BPF_PROG(handle_out_of_memory, struct bpf_oom_ctx *octx, struct oom_control *oc)
 {
 	struct bpf_oom_choice *c = &choice;
 	struct task_struct *victim;
 	struct mem_cgroup *memcg;
+	int killed;
 	u64 n;
 	u32 i;
-	int err;
 
 	invocations++;
-	if (oc->constraint == CONSTRAINT_CPUSET || oc->constraint == CONSTRAINT_MEMORY_POLICY) {
-		bpf_oom_record_decline(oc, NULL, BPF_OOM_REASON_NOT_IN_SCOPE);
+	if (bpf_oom_leave_constrained(oc)) {
 		declines++;
 		return 0;
 	}
@@ -116,23 +111,13 @@ int BPF_PROG(handle_out_of_memory, struct bpf_oom_ctx *octx, struct oom_control 
 		declines++;
 		return 0;
 	}
-	if (dry_run) {
-		/* shadow mode: the record gets the kernel's victim as well */
-		bpf_oom_record_dry_run(oc, victim);
-		bpf_task_release(victim);
+	/* shadow mode: recorded, and the record gets the kernel's victim as well */
+	killed = bpf_oom_act(oc, victim, dry_run, "BPF OOM policy oom_kernel_default");
+	if (killed)
+		kills++;
+	else
 		declines++;
-		return 0;
-	}
-	err = bpf_oom_kill_process(oc, victim, "BPF OOM policy oom_kernel_default");
-	if (err)
-		bpf_oom_record_decline(oc, victim, BPF_OOM_REASON_KILL_FAILED);
-	bpf_task_release(victim);
-	if (err) {
-		declines++;
-		return 0;
-	}
-	kills++;
-	return 1;
+	return killed;
 }
 
 SEC(".struct_ops.link")

@@ -59,10 +59,6 @@ s64 last_leaf_size;	/* that leaf's size, bytes */
 
 static struct bpf_oom_choice choice;	/* (a global: see policy.h) */
 
-/* enum oom_constraint of include/linux/oom.h */
-#define CONSTRAINT_CPUSET	1
-#define CONSTRAINT_MEMORY_POLICY 2
-
 SEC("struct_ops.s/handle_out_of_memory")
 int BPF_PROG(handle_out_of_memory, struct bpf_oom_ctx *octx, struct oom_control *oc)
 {
@@ -71,14 +67,14 @@ int BPF_PROG(handle_out_of_memory, struct bpf_oom_ctx *octx, struct oom_control 
 	struct task_struct *victim;
 	u32 reason = BPF_OOM_REASON_NO_CANDIDATE;
 	bool truncated;
-	int leaf, try, err;
+	int leaf, try, killed;
 	u32 n;
 
 	invocations++;
 	last_pid = 0;
-	if (oc->constraint == CONSTRAINT_CPUSET || oc->constraint == CONSTRAINT_MEMORY_POLICY) {
-		reason = BPF_OOM_REASON_NOT_IN_SCOPE;
-		goto decline;
+	if (bpf_oom_leave_constrained(oc)) {
+		declines++;
+		return 0;
 	}
 	root = memcg ? bpf_get_mem_cgroup(&memcg->css) : bpf_get_root_mem_cgroup();
 	if (!root)
@@ -109,22 +105,12 @@ int BPF_PROG(handle_out_of_memory, struct bpf_oom_ctx *octx, struct oom_control 
 	victim = bpf_oom_choice_task(c);
 	if (!victim)
 		goto decline;
-	if (dry_run) {
-		bpf_oom_record_dry_run(oc, victim);
-		bpf_task_release(victim);
+	killed = bpf_oom_act(oc, victim, dry_run, "BPF OOM policy oom_largest_task");
+	if (killed)
+		kills++;
+	else
 		declines++;
-		return 0;
-	}
-	err = bpf_oom_kill_process(oc, victim, "BPF OOM policy oom_largest_task");
-	if (err)
-		bpf_oom_record_decline(oc, victim, BPF_OOM_REASON_KILL_FAILED);
-	bpf_task_release(victim);
-	if (err) {
-		declines++;
-		return 0;
-	}
-	kills++;
-	return 1;
+	return killed;
 decline:
 	bpf_oom_record_decline(oc, NULL, reason);
 	declines++;
