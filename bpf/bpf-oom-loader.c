@@ -683,6 +683,7 @@ static const char *reason_name(unsigned int r)
 		[BPF_OOM_REASON_MIN_INTERVAL] = "min_interval",
 		[BPF_OOM_REASON_BELOW_THRESHOLD] = "below_threshold",
 		[BPF_OOM_REASON_VICTIM_PENDING] = "victim_pending",
+		[BPF_OOM_REASON_NOT_SUSTAINED] = "not_sustained",
 	};
 
 	return r < sizeof(names) / sizeof(names[0]) && names[r] ? names[r] : "unknown";
@@ -780,9 +781,9 @@ static void print_json(const struct bpf_oom_record *r, long page_kb)
 		       r->psi_threshold_us, r->psi_window_us);
 	printf(",\"domain_cgroup_id\":%llu,\"domain_path\":", (unsigned long long)r->domain_cgroup_id);
 	json_str(r->domain_path, sizeof(r->domain_path));
-	printf(",\"domain_path_truncated\":%s,\"action\":\"%s\",\"reason\":\"%s\"",
+	printf(",\"domain_path_truncated\":%s,\"action\":\"%s\",\"reason\":\"%s\",\"kills\":%u",
 	       r->flags & BPF_OOM_RECORD_PATH_TRUNCATED ? "true" : "false",
-	       action_name(r->action), reason_name(r->reason));
+	       action_name(r->action), reason_name(r->reason), r->kills);
 	json_task("victim", &r->victim, victim, page_kb);
 	json_task("kernel_victim", &r->kernel_victim, r->flags & BPF_OOM_RECORD_KERNEL_VICTIM,
 		  page_kb);
@@ -814,6 +815,8 @@ static void print_text(const struct bpf_oom_record *r, long page_kb)
 		printf(" (%s)", reason_name(r->reason));
 	if (r->victim.pid)
 		print_task("victim", &r->victim, page_kb);
+	if (r->kills > 1)
+		printf(" (and %u more processes)", r->kills - 1);
 	if (r->flags & BPF_OOM_RECORD_KERNEL_VICTIM)
 		print_task("kernel killed", &r->kernel_victim, page_kb);
 	printf(", %.1f us\n", r->duration_ns / 1000.0);

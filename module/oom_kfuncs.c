@@ -153,8 +153,15 @@ __bpf_kfunc int bpf_oom_kill_process(struct oom_control *oc, struct task_struct 
 	else
 		pr_warn("oom_policy=%s (system-wide): killing %s[%d], episode %llu\n",
 			run->policy_name, task->comm, task->pid, bpf_oom_episode_id());
-	/* the record shows the victim as it was before the kill */
-	bpf_oom_record_decide(run->rec, BPF_OOM_ACTION_KILL, BPF_OOM_REASON_NONE, task);
+	/*
+	 * The record shows the victim as it was before the kill; more kills
+	 * in the same run (a policy killing a whole cgroup) are one decision:
+	 * counted, the first victim kept.
+	 */
+	if (run->rec && run->rec->action == BPF_OOM_ACTION_KILL)
+		run->rec->kills++;
+	else
+		bpf_oom_record_decide(run->rec, BPF_OOM_ACTION_KILL, BPF_OOM_REASON_NONE, task);
 	run->decided = true;
 	oc->chosen = task;
 	bpf_oom_kill_process_call(oc, message__str);

@@ -294,6 +294,7 @@ void bpf_oom_record_decide(struct bpf_oom_record *rec, u8 action, u16 reason,
 		return;
 	rec->action = action;
 	rec->reason = reason;
+	rec->kills = action == BPF_OOM_ACTION_KILL;
 	memset(&rec->victim, 0, sizeof(rec->victim));
 	if (!task)
 		return;

@@ -18,7 +18,7 @@ bpf_oom_begin
 t0=$(date +%s)
 
 # Bump when the debug options change: forces a rebuild.
-DEBUG_CONFIG_VERSION=1
+DEBUG_CONFIG_VERSION=2
 
 entry=${1:-trixie-6.12}
 base=$(awk -v e="$entry" '$1 == e && $5 == "trixie" { print $3 }' "$RESOLVED" 2>/dev/null)
@@ -72,13 +72,16 @@ in_rootfs sh -c '
 		-e DEBUG_OBJECTS_RCU_HEAD -e DEBUG_OBJECTS_TIMERS
 	# UBSAN bounds, list corruption
 	$c -e UBSAN -e UBSAN_BOUNDS -d UBSAN_ALIGNMENT -e DEBUG_LIST
+	# swap for the tests that need it (tl_swap_on): zram built in, with
+	# the stock kernel's default compressor
+	$c -e ZRAM -e ZSMALLOC -e CRYPTO_LZ4 -e CRYPTO_LZ4HC -e ZRAM_BACKEND_LZ4
 	make -s olddefconfig
 	# what bpf-oom needs, kept as in the stock build, and what was asked for
 	for o in DEBUG_INFO_BTF DEBUG_INFO_BTF_MODULES BPF_JIT BPF_SYSCALL MODULES \
 		DYNAMIC_FTRACE_WITH_ARGS FUNCTION_TRACER KPROBES PSI MEMCG X86_KERNEL_IBT \
 		PROVE_LOCKING PROVE_RCU PROVE_RAW_LOCK_NESTING DEBUG_ATOMIC_SLEEP \
 		KASAN KASAN_GENERIC DEBUG_KMEMLEAK DEBUG_OBJECTS_WORK DEBUG_OBJECTS_RCU_HEAD \
-		DEBUG_OBJECTS_TIMERS UBSAN_BOUNDS DEBUG_LIST; do
+		DEBUG_OBJECTS_TIMERS UBSAN_BOUNDS DEBUG_LIST ZRAM; do
 		grep -qx "CONFIG_$o=y" .config || { echo "CONFIG_$o is not y after olddefconfig" >&2; exit 1; }
 	done
 	make -s kernelrelease >"../kernelrelease-$3.tmp"

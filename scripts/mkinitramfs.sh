@@ -18,8 +18,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
-# What every VM gets: /init, the suite scripts, the job, the module and the
-# test-only modules built for the same kernel, if any.
+# What every VM gets: /init, the suite scripts, the job, the module, the
+# test-only modules built for the same kernel, if any, and zram's.
 mkdir -p "$stage/bin" "$stage/bpf-oom/tests" "$stage/proc" "$stage/sys" "$stage/dev" \
 	"$stage/tmp" "$stage/usr/sbin"
 cp "$top/tests/vm/init" "$stage/init"
@@ -30,6 +30,13 @@ cp "$ko" "$stage/bpf-oom/bpf_oom.ko"
 for m in "$(dirname "$ko")"/kmod/*.ko; do
 	[ -e "$m" ] && cp "$m" "$stage/bpf-oom/"
 done
+# zram and its dependencies from the kernel's package (setup.sh), for the
+# tests that need swap (testlib's tl_swap_on); a debug kernel builds zram in.
+swapmods=/cache/kernels/$(basename "$(dirname "$ko")")/modules
+if [ -s "$swapmods/order" ]; then
+	mkdir -p "$stage/bpf-oom/swap"
+	cp "$swapmods/order" "$swapmods"/*.ko "$stage/bpf-oom/swap/"
+fi
 
 if [ "$arch" = arm64 ]; then
 	a64=/cache/arm64-vm

@@ -163,6 +163,43 @@ resolve_kernel() {
 	' sh "$1" "$2" "$3"
 }
 
+# KEEP_SWAP_MODULES KVER SUITE (run in the kernel's userland): from the
+# installed image when the headers pulled it in (6.12), else from the
+# package downloaded and unpacked: linux-modules (7.x), linux-image (arm64).
+KEEP_SWAP_MODULES='
+	set -e
+	kver=$1 suite=$2
+	out=/cache/kernels/$kver/modules
+	root=/usr/lib/modules/$kver/kernel
+	tmp=
+	if [ ! -d "$root" ]; then
+		tmp=$(mktemp -d) && cd "$tmp"
+		a=; case "$kver" in *-arm64) a=:arm64 ;; esac
+		apt-get download -qq -o APT::Sandbox::User=root "linux-modules-$kver$a/$suite" \
+			>/dev/null 2>&1 ||
+			apt-get download -qq -o APT::Sandbox::User=root "linux-image-$kver$a/$suite" >/dev/null
+		for d in *.deb; do dpkg -x "$d" x; done
+		root=$tmp/x/usr/lib/modules/$kver/kernel
+	fi
+	# depth first: a module after everything it depends on
+	want() {
+		local f d
+		f=$(find "$root" -name "$1.ko*" | head -n1)
+		[ -n "$f" ] || { echo "no $1.ko in $kver" >&2; exit 1; }
+		grep -qx "$1.ko" "$out/order" 2>/dev/null && return 0
+		for d in $(modinfo -F depends "$f" | tr , " "); do want "$d"; done
+		case "$f" in
+		*.xz) xz -dc "$f" >"$out/$1.ko" ;;
+		*.zst) zstd -qdc "$f" >"$out/$1.ko" ;;
+		*) cp "$f" "$out/$1.ko" ;;
+		esac
+		echo "$1.ko" >>"$out/order"
+	}
+	: >"$out/order"
+	want zram
+	[ -z "$tmp" ] || { cd / && rm -rf "$tmp"; }
+'
+
 tmp_resolved=$(mktemp)
 while read -r name userland suite series flavour role _ <&3; do
 	case "$name" in ''|\#*) continue ;; esac
@@ -239,6 +276,16 @@ while read -r name userland suite series flavour role _ <&3; do
 		*) die "$name: unknown role '$role' in $MATRIX" ;;
 		esac
 		touch "$kdir/.ready-$userland"
+	fi
+	# The modules a test needs for swap (zram and what it depends on),
+	# from the kernel's own package, decompressed (busybox's insmod reads
+	# plain ELF) and listed in load order in $kdir/modules/order.
+	if [ "$role" = test ] && [ ! -e "$kdir/modules/.ready" ]; then
+		log "$name: keeping zram and its dependencies from $kver's package"
+		rm -rf "$kdir/modules"
+		mkdir -p "$kdir/modules"
+		in_rootfs sh -c "$KEEP_SWAP_MODULES" sh "$kver" "$suite"
+		touch "$kdir/modules/.ready"
 	fi
 	printf '%s %s %s %s %s\n' "$name" "$suite" "$kver" "$role" "$userland" >>"$tmp_resolved"
 done 3<"$MATRIX"

@@ -675,3 +675,94 @@ void tl_unshield_all(const struct tl_saved_adj *s)
 	}
 }
 
+
+/* ---- swap on zram ------------------------------------------------------- */
+
+#define TL_ZRAM "/dev/zram0"
+
+/* insmod every module of /bpf-oom/swap/order, in that order */
+static int tl_zram_load(void)
+{
+	char name[64], path[128];
+	FILE *f;
+	int err = 0;
+
+	if (access("/sys/class/zram-control", F_OK) == 0)
+		return 0;	/* built in (debug kernels) or loaded */
+	f = fopen("/bpf-oom/swap/order", "r");
+	if (!f) {
+		printf("# zram is neither built in nor in /bpf-oom/swap (setup.sh keeps it): %s\n",
+		       strerror(errno));
+		return -ENOENT;
+	}
+	while (!err && fscanf(f, "%63s", name) == 1) {
+		int fd;
+
+		snprintf(path, sizeof(path), "/bpf-oom/swap/%s", name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) && errno != EEXIST)) {
+			err = -errno;
+			printf("# loading %s: %s\n", path, strerror(errno));
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	fclose(f);
+	return err;
+}
+
+int tl_swap_on(unsigned int mib)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char val[32], *hdr;
+	int fd, err;
+
+	err = tl_zram_load();
+	if (err)
+		return err;
+	snprintf(val, sizeof(val), "%uM", mib);
+	err = tl_write_file("/sys/block/zram0/disksize", val);
+	if (err) {
+		printf("# /sys/block/zram0/disksize = %s: %s\n", val, strerror(-err));
+		return err;
+	}
+	/* mkswap: the version 1 header (include/linux/swap.h union swap_header) */
+	hdr = calloc(1, page);
+	fd = open(TL_ZRAM, O_WRONLY | O_CLOEXEC);
+	if (!hdr || fd < 0) {
+		err = -errno;
+		printf("# " TL_ZRAM ": %s\n", strerror(errno));
+		goto out;
+	}
+	((__u32 *)(hdr + 1024))[0] = 1;				/* version */
+	((__u32 *)(hdr + 1024))[1] = (__u32)(((unsigned long long)mib << 20) / page - 1); /* last_page */
+	memcpy(hdr + page - 10, "SWAPSPACE2", 10);
+	if (write(fd, hdr, page) != page || fsync(fd)) {
+		err = errno ? -errno : -EIO;
+		printf("# writing the swap header to " TL_ZRAM ": %s\n", strerror(-err));
+		goto out;
+	}
+	if (syscall(SYS_swapon, TL_ZRAM, 0)) {
+		err = -errno;
+		printf("# swapon " TL_ZRAM ": %s\n", strerror(errno));
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(hdr);
+	if (err)
+		tl_write_file("/sys/block/zram0/reset", "1");
+	return err;
+}
+
+int tl_swap_off(void)
+{
+	int err = 0;
+
+	if (syscall(SYS_swapoff, TL_ZRAM)) {
+		err = -errno;
+		printf("# swapoff " TL_ZRAM ": %s\n", strerror(errno));
+	}
+	tl_write_file("/sys/block/zram0/reset", "1");
+	return err;
+}

@@ -167,3 +167,13 @@ int tl_json_str(const char *obj, const char *from, const char *key, char *buf, s
 void tl_libbpf_quiet(void);
 
 #endif
+
+/*
+ * Swap for the tests that need reclaimable anonymous memory (the VM has no
+ * disk): a zram device of @mib MiB, its modules loaded from /bpf-oom/swap
+ * (the kernel's own, kept by setup.sh; built into the debug kernels) unless
+ * zram is already there. tl_swap_on() returns 0 or -errno with the reason
+ * printed; tl_swap_off() turns it off and resets the device.
+ */
+int tl_swap_on(unsigned int mib);
+int tl_swap_off(void);

@@ -20,7 +20,7 @@
 #ifndef _BPF_OOM_RECORD_H
 #define _BPF_OOM_RECORD_H
 
-#define BPF_OOM_RECORD_VERSION		1
+#define BPF_OOM_RECORD_VERSION		2	/* 2: @kills (padding in 1) */
 
 /* what started the decision (record.trigger) */
 #define BPF_OOM_TRIGGER_MEMCG_OOM	1	/* a memory cgroup hit its limit */
@@ -43,7 +43,8 @@
 #define BPF_OOM_REASON_MIN_INTERVAL	6	/* too soon after its last kill */
 #define BPF_OOM_REASON_BELOW_THRESHOLD	7	/* memory and pressure within limits */
 #define BPF_OOM_REASON_VICTIM_PENDING	8	/* an earlier victim is still exiting */
-#define BPF_OOM_REASON_MAX		8
+#define BPF_OOM_REASON_NOT_SUSTAINED	9	/* over the limit, not yet for long enough */
+#define BPF_OOM_REASON_MAX		9
 
 /* record.flags */
 #define BPF_OOM_RECORD_KERNEL_VICTIM	(1U << 0)	/* @kernel_victim is set */
@@ -85,6 +86,9 @@ struct bpf_oom_record_task {
  * @action: BPF_OOM_ACTION_*
  * @reason: BPF_OOM_REASON_*
  * @flags: BPF_OOM_RECORD_*
+ * @kills: for a KILL, how many processes the policy killed in this run
+ *	(more than one for a policy that kills a whole cgroup, oomd_like);
+ *	@victim is the first. 0 otherwise (and in version 1 records).
  * @episode: the OOM episode (one out_of_memory() call that reached the
  *	policies; the number the module prints as "episode N" next to the
  *	kernel's OOM report); 0 for a PSI policy's decision, which is no OOM
@@ -117,7 +121,7 @@ struct bpf_oom_record {
 	__u8 action;
 	__u16 reason;
 	__u32 flags;
-	__u32 __pad0;
+	__u32 kills;
 	__u64 episode;
 	__u64 time_ns;
 	__u64 duration_ns;

@@ -50,7 +50,7 @@ if [ -n "$err" ]; then fail $t "$err"; else pass $t; fi
 # anything else (a crash, a signal) is a failure of its own.
 for bin in /bpf-oom/tests/memcg_kfuncs /bpf-oom/tests/oom_ops /bpf-oom/tests/oom_precision \
 	/bpf-oom/tests/oom_oracle /bpf-oom/tests/oom_library \
-	/bpf-oom/tests/psi_ops /bpf-oom/tests/psi_library; do
+	/bpf-oom/tests/psi_ops /bpf-oom/tests/psi_library /bpf-oom/tests/oomd_library; do
 	$bin
 	rc=$?
 	[ $rc -le 1 ] || fail "${bin##*/}" "exited with status $rc (crashed?)"
