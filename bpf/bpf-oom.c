@@ -1,15 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * bpf-oom-loader - attach BPF OOM policies system-wide or to a cgroup.
+ * bpf-oom - attach, detach and watch BPF OOM and PSI policies of the
+ * bpf_oom module (bpf-oom(8) is the manual).
  *
- *   bpf-oom-loader attach [-c CGROUP] [-m MAP] [-D NAME=VALUE]... [-p PINDIR] [-v] OBJ.bpf.o
- *   bpf-oom-loader detach (-c CGROUP | -s | -m PSIMAP) [-p PINDIR]
- *   bpf-oom-loader list
- *   bpf-oom-loader events [-j|--json] [-n COUNT]
+ *   bpf-oom attach [-c CGROUP] [-m MAP] [-D NAME=VALUE]... [-p PINDIR] [-P DIR] [-v] POLICY
+ *   bpf-oom detach (-c CGROUP | -s | -m PSIMAP) [-p PINDIR]
+ *   bpf-oom list [-j] [-a [-P DIR]]
+ *   bpf-oom status [-j] [-p PINDIR]
+ *   bpf-oom events [-j] [-n COUNT]
+ *   bpf-oom help [COMMAND] | --help | --version
  *
- * OBJ holds a bpf_oom_ops policy (attached system-wide, or to CGROUP), a
- * bpf_psi_ops policy (attached as such: its triggers say what it watches;
- * pinned as "psi-<MAP>"), or one of each: a policy with two halves
+ * POLICY is a path to a .bpf.o (it contains '/' or ends in ".o"), or the
+ * name of one in the policy directory: DIR/POLICY.bpf.o, where DIR is -P,
+ * else $BPF_OOM_POLICY_DIR, else the directory `make install` put the
+ * sample policies in (BPF_OOM_POLICYDIR, /usr/lib/bpf-oom/policies).
+ *
+ * The object holds a bpf_oom_ops policy (attached system-wide, or to
+ * CGROUP), a bpf_psi_ops policy (attached as such: its triggers say what it
+ * watches; pinned as "psi-<MAP>"), or one of each: a policy with two halves
  * (lmkd_like, earlyoom_like: the PSI side declares system-wide OOMs that
  * its OOM side decides), attached both or neither, system-wide only, and
  * detached with detach -s and detach -m PSIMAP. -D sets a read-only global
@@ -21,15 +29,23 @@
  * link_create, which stock kernels drop for struct_ops (bpf-oom refuses
  * such a link_create with -EOPNOTSUPP rather than attaching system-wide);
  * bpf-oom reads the target from the ops' cgroup_id member instead, and
- * this loader's -c sets it before load. Attaching needs CAP_SYS_ADMIN. The link is pinned (PINDIR, default /sys/fs/bpf/bpf-oom, as
- * "system" or "cgroup-<id>"), so the policy outlives the command; detach
- * removes the pin, which drops the link and detaches the policy at once.
+ * attach -c sets it before load. Attaching needs CAP_SYS_ADMIN. The link is
+ * pinned (PINDIR, default /sys/fs/bpf/bpf-oom, as "system" or
+ * "cgroup-<id>"), so the policy outlives the command; detach removes the
+ * pin, which drops the link and detaches the policy at once.
+ *
+ * list and status read the module's /proc/bpf_oom files (policies, psi,
+ * records, victims; their layouts are the seq_printf()s of module/); with
+ * -j each prints one JSON document.
  *
  * events follows the decision records of every attached policy (the
  * module's tracepoint bpf_oom:bpf_oom_decision, copied into a BPF ring
  * buffer by tool/events.bpf.c): one line per record, or one JSON object per
  * line with -j; -n stops after COUNT records; SIGINT and SIGTERM stop it
  * cleanly. Records the ring buffer had no room for are counted and reported.
+ *
+ * Exit status: 0 success; 1 the operation failed (the message says why and
+ * what to do); 2 usage error; 3 events lost records.
  */
 #define _GNU_SOURCE
 #include <bpf/bpf.h>
@@ -46,29 +62,45 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <bpf_oom/record.h>
 #include "bpf-oom-events.skel.h"
 
+/* Set by the Makefiles: the package version (dkms.conf) and `make install`'s policy directory. */
+#ifndef BPF_OOM_VERSION
+#define BPF_OOM_VERSION "unknown"
+#endif
+#ifndef BPF_OOM_POLICYDIR
+#define BPF_OOM_POLICYDIR "/usr/lib/bpf-oom/policies"
+#endif
+
 #define CGROUP_ROOT "/sys/fs/cgroup"
 #define CGROUP2_SUPER_MAGIC 0x63677270
+#define MODULE_SYSFS "/sys/module/bpf_oom"
 #define MODULE_BTF "/sys/kernel/btf/bpf_oom"
 #define POLICIES "/proc/bpf_oom/policies"
 #define PSI_TRIGGERS "/proc/bpf_oom/psi"
 #define RECORDS "/proc/bpf_oom/records"
+#define VICTIMS "/proc/bpf_oom/victims"
+#define PIN_DIR "/sys/fs/bpf/bpf-oom"
 #define MAX_DEFS 16
+
+/* exit status */
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_LOST = 3 };
 
 static bool verbose;
 /* The verifier refused a kernel task pointer to a module kfunc (see below). */
 static bool task_type_mismatch;
 
+__attribute__((format(printf, 1, 2)))
 static int fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("bpf-oom-loader: ", stderr);
+	fputs("bpf-oom: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -94,20 +126,173 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return n;
 }
 
-static int usage(void)
+/* ---- commands, usage and help ------------------------------------------ */
+
+struct command {
+	const char *name;
+	const char *synopsis;	/* after "usage: bpf-oom " */
+	const char *summary;	/* one line, for bpf-oom --help */
+	const char *help;	/* what COMMAND --help adds: description and options */
+	int (*run)(const struct command *cmd, int argc, char **argv);
+};
+
+static int run_attach(const struct command *cmd, int argc, char **argv);
+static int run_detach(const struct command *cmd, int argc, char **argv);
+static int run_list(const struct command *cmd, int argc, char **argv);
+static int run_status(const struct command *cmd, int argc, char **argv);
+static int run_events(const struct command *cmd, int argc, char **argv);
+
+static const struct command commands[] = {
+	{ "attach", "attach [-c CGROUP] [-m MAP] [-D NAME=VALUE]... [-p PINDIR] [-P DIR] [-v] POLICY",
+	  "attach a policy, system-wide or to a cgroup",
+	  "Attach a BPF policy: its bpf_oom_ops system-wide or to CGROUP, its bpf_psi_ops\n"
+	  "(whose triggers say what it watches), or both halves of a two-half policy\n"
+	  "(system-wide only; both or neither). The link is pinned under PINDIR, so the\n"
+	  "policy stays attached after the command exits. POLICY is a path to a .bpf.o\n"
+	  "(it contains '/' or ends in .o) or the name of one in the policy directory\n"
+	  "(DIR/POLICY.bpf.o). Needs root (CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON).\n"
+	  "\n"
+	  "  -c, --cgroup CGROUP      attach the OOM policy to this cgroup v2 (a path,\n"
+	  "                           absolute or under " CGROUP_ROOT "); default: system-wide\n"
+	  "  -m, --map MAP            the struct_ops map to attach, if the object has several\n"
+	  "  -D, --define NAME=VALUE  set a knob (a const volatile global) before load: an\n"
+	  "                           integer (it must fit), a cgroup path (its id), a string,\n"
+	  "                           or a comma-separated list for an array (up to 16 -D)\n"
+	  "  -p, --pin-dir PINDIR     where the links are pinned (default " PIN_DIR ")\n"
+	  "  -P, --policy-dir DIR     where POLICY names are looked up (default\n"
+	  "                           $BPF_OOM_POLICY_DIR, else " BPF_OOM_POLICYDIR ")\n"
+	  "  -v, --verbose            libbpf's messages, with the verifier's log\n"
+	  "  -h, --help               this help\n",
+	  run_attach },
+	{ "detach", "detach (-c CGROUP | -s | -m PSIMAP) [-p PINDIR]",
+	  "detach a policy",
+	  "Detach a policy attached by bpf-oom attach: remove its pinned link, which\n"
+	  "detaches it at once.\n"
+	  "\n"
+	  "  -c, --cgroup CGROUP   the OOM policy attached to CGROUP\n"
+	  "  -s, --system          the system-wide OOM policy (the PSI half of a two-half\n"
+	  "                        policy stays attached: detach it with -m; it is named)\n"
+	  "  -m, --map PSIMAP      the PSI policy whose struct_ops map is PSIMAP\n"
+	  "  -p, --pin-dir PINDIR  where the links are pinned (default " PIN_DIR ")\n"
+	  "  -h, --help            this help\n",
+	  run_detach },
+	{ "list", "list [-j] [-a [-P DIR]]",
+	  "list the attached policies (-a: the installed ones)",
+	  "List the attached OOM policies (where, since when, how often invoked and how\n"
+	  "often they resolved the OOM), the decision-record counters, and the PSI\n"
+	  "triggers of the attached PSI policies with their event counts. With -a, the\n"
+	  "policies installed in the policy directory instead: name, halves (oom, psi)\n"
+	  "and knobs. Reading the attached policies needs root.\n"
+	  "\n"
+	  "  -j, --json             one JSON document\n"
+	  "  -a, --available        the installed policies\n"
+	  "  -P, --policy-dir DIR   the policy directory for -a (default\n"
+	  "                         $BPF_OOM_POLICY_DIR, else " BPF_OOM_POLICYDIR ")\n"
+	  "  -h, --help             this help\n",
+	  run_list },
+	{ "status", "status [-j] [-p PINDIR]",
+	  "the module, the kernel, the policies and the counters",
+	  "Whether the bpf_oom module is loaded and its version, the running kernel, the\n"
+	  "attached OOM policies and PSI triggers, the decision-record counters, the\n"
+	  "OOM victim counters, and the links pinned under PINDIR. Exits 1 if the module\n"
+	  "is not loaded (after saying so) or a counter cannot be read. Needs root.\n"
+	  "\n"
+	  "  -j, --json            one JSON document\n"
+	  "  -p, --pin-dir PINDIR  where bpf-oom attach pins links (default " PIN_DIR ")\n"
+	  "  -h, --help            this help\n",
+	  run_status },
+	{ "events", "events [-j] [-n COUNT]",
+	  "follow the policies' decision records",
+	  "Follow the decision records of every attached policy (the tracepoint\n"
+	  "bpf_oom:bpf_oom_decision): one line per record, until SIGINT or SIGTERM.\n"
+	  "Records lost because the ring buffer was full are reported as they happen\n"
+	  "and at exit, and make the exit status 3.\n"
+	  "\n"
+	  "  -j, --json         one JSON object per line\n"
+	  "  -n, --count COUNT  stop after COUNT records\n"
+	  "  -h, --help         this help\n",
+	  run_events },
+};
+
+#define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct command *find_command(const char *name)
 {
-	fprintf(stderr,
-		"usage: bpf-oom-loader attach [-c CGROUP] [-m MAP] [-D NAME=VALUE]... [-p PINDIR] [-v] OBJ.bpf.o\n"
-		"       bpf-oom-loader detach (-c CGROUP | -s | -m PSIMAP) [-p PINDIR]\n"
-		"       bpf-oom-loader list\n"
-		"       bpf-oom-loader events [-j|--json] [-n COUNT]\n"
-		"CGROUP is a cgroup v2 path, absolute or under " CGROUP_ROOT "; -c is how a policy\n"
-		"attaches to a cgroup on this kernel (it sets the ops' cgroup_id): upstream's\n"
-		"link_create with a cgroup fd is refused, not made system-wide. Needs CAP_SYS_ADMIN.\n"
-		"-D sets a policy knob (a const volatile global): an integer or a cgroup path,\n"
-		"a string for a char array, or for an array knob a comma-separated list.\n");
-	return 2;
+	size_t i;
+
+	for (i = 0; i < NR_COMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
 }
+
+static void print_usage_lines(FILE *f)
+{
+	size_t i;
+
+	for (i = 0; i < NR_COMMANDS; i++)
+		fprintf(f, "%s bpf-oom %s\n", i ? "      " : "usage:", commands[i].synopsis);
+	fprintf(f, "       bpf-oom help [COMMAND] | --help | --version\n");
+}
+
+static int help_top(void)
+{
+	size_t i;
+
+	print_usage_lines(stdout);
+	printf("\nAttach, detach and watch BPF OOM and PSI policies of the bpf_oom module.\n\n"
+	       "Commands:\n");
+	for (i = 0; i < NR_COMMANDS; i++)
+		printf("  %-8s %s\n", commands[i].name, commands[i].summary);
+	printf("  %-8s %s\n", "help", "a command's usage and options (also: bpf-oom COMMAND --help)");
+	printf("\nExit status: 0 success, 1 the operation failed, 2 usage error,\n"
+	       "3 events lost records. See bpf-oom(8).\n");
+	return EXIT_OK;
+}
+
+static int help_command(const struct command *cmd)
+{
+	printf("usage: bpf-oom %s\n\n%s", cmd->synopsis, cmd->help);
+	return EXIT_OK;
+}
+
+/* A usage error of @cmd (NULL: of bpf-oom itself): what, the usage, exit 2. */
+__attribute__((format(printf, 2, 3)))
+static int usage_error(const struct command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "bpf-oom%s%s: ", cmd ? " " : "", cmd ? cmd->name : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (cmd)
+		fprintf(stderr, "usage: bpf-oom %s\nTry 'bpf-oom %s --help'.\n", cmd->synopsis,
+			cmd->name);
+	else
+		fprintf(stderr, "Try 'bpf-oom --help'.\n");
+	return EXIT_USAGE;
+}
+
+/*
+ * The option getopt_long() refused: unknown, or missing its argument
+ * (optstrings start with ':'), as a usage error.
+ */
+static int bad_option(const struct command *cmd, int opt, char **argv)
+{
+	const char *arg = argv[optind - 1];
+	char shortopt[3] = { '-', (char)optopt, 0 };
+
+	if (opt == ':')
+		return usage_error(cmd, "option '%s' needs an argument",
+				   strncmp(arg, "--", 2) ? shortopt : arg);
+	if (optopt)
+		return usage_error(cmd, "unknown option '-%c'", optopt);
+	return usage_error(cmd, "unknown option '%s'", arg);
+}
+
+/* ---- attach and detach ---------------------------------------------------- */
 
 /* The cgroup id (the cgroupfs inode) of @path; 0 with a message on error. */
 static unsigned long long cgroup_id_of(const char *path)
@@ -493,10 +678,10 @@ static int cmd_attach(const char *obj_path, const char *cgroup, const char *map_
 		l_psi = attach_pin(psi, true, scope, pindir, 0, obj_path, pin_psi, sizeof(pin_psi));
 		if (!l_psi) {
 			if (l_oom && unlink(pin_oom))
-				fprintf(stderr, "bpf-oom-loader: the PSI side did not attach, and %s stays attached: cannot remove %s: %s\n",
+				fprintf(stderr, "bpf-oom: the PSI side did not attach, and %s stays attached: cannot remove %s: %s\n",
 					bpf_map__name(oom), pin_oom, strerror(errno));
 			else if (l_oom)
-				fprintf(stderr, "bpf-oom-loader: detached %s again: the policy's PSI side did not attach\n",
+				fprintf(stderr, "bpf-oom: detached %s again: the policy's PSI side did not attach\n",
 					bpf_map__name(oom));
 			goto out;
 		}
@@ -514,8 +699,6 @@ static int cmd_detach(const char *cgroup, bool system, const char *psi_map, cons
 	unsigned long long cgid = 0;
 	char pin[4096];
 
-	if (!!cgroup + system + !!psi_map != 1)
-		return usage();
 	if (cgroup) {
 		cgid = cgroup_id_of(cgroup);
 		if (!cgid)
@@ -543,7 +726,72 @@ static int cmd_detach(const char *cgroup, bool system, const char *psi_map, cons
 	return 0;
 }
 
-/* cgroup id -> path, for list */
+/* ---- JSON ---------------------------------------------------------------- */
+
+/* The length of the valid UTF-8 sequence at @s (at most @left bytes), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t left)
+{
+	size_t n, i;
+	unsigned int cp;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
+	if (n > left)
+		return 0;
+	cp = s[0] & (0x7f >> n);
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* overlong forms, surrogates, beyond U+10FFFF */
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * @s (at most @len bytes, NUL-terminated or not) as a JSON string: UTF-8
+ * passes through, control characters and quotes are escaped, an invalid
+ * byte (a comm is any bytes) becomes U+FFFD.
+ */
+static void json_str(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i, n;
+
+	putchar('"');
+	for (i = 0; i < len && u[i]; i++) {
+		if (u[i] == '"' || u[i] == '\\') {
+			printf("\\%c", u[i]);
+		} else if (u[i] < 0x20 || u[i] == 0x7f) {
+			printf("\\u%04x", u[i]);
+		} else if (u[i] < 0x80) {
+			putchar(u[i]);
+		} else if ((n = utf8_len(u + i, strnlen(s + i, len - i)))) {
+			fwrite(u + i, 1, n, stdout);
+			i += n - 1;
+		} else {
+			fputs("\\ufffd", stdout);
+		}
+	}
+	putchar('"');
+}
+
+/* A NUL-terminated string, or null for NULL. */
+static void json_cstr(const char *s)
+{
+	if (s)
+		json_str(s, strlen(s));
+	else
+		fputs("null", stdout);
+}
+
+/* ---- what the module reports: /proc/bpf_oom ----------------------------- */
+
+/* cgroup id -> path */
 static unsigned long long find_id;
 static char found_path[4096];
 
@@ -558,79 +806,685 @@ static int find_cgroup(const char *path, const struct stat *st, int type,
 	return 0;
 }
 
-/* found_path := where cgroup id @cgid is ("system-wide" for 0) */
-static void describe_cgroup(unsigned long long cgid)
+/* The path of cgroup @cgid under CGROUP_ROOT ("/" for the root), or NULL. */
+static const char *cgroup_path(unsigned long long cgid)
 {
-	if (!cgid) {
-		snprintf(found_path, sizeof(found_path), "system-wide");
-		return;
-	}
+	if (!cgid)
+		return NULL;
 	find_id = cgid;
-	snprintf(found_path, sizeof(found_path), "cgroup id %llu", cgid);
+	found_path[0] = 0;
 	nftw(CGROUP_ROOT, find_cgroup, 64, FTW_PHYS | FTW_MOUNT);
+	return found_path[0] ? found_path : NULL;
 }
 
-static int cmd_list(void)
+/* Where a policy or trigger is attached, for people: "system-wide", a path, or the id. */
+static const char *describe_cgroup(unsigned long long cgid)
 {
-	char line[512], name[128], since_s[64];
+	static char buf[64];
+	const char *path;
+
+	if (!cgid)
+		return "system-wide";
+	path = cgroup_path(cgid);
+	if (path)
+		return path;
+	snprintf(buf, sizeof(buf), "cgroup id %llu", cgid);
+	return buf;
+}
+
+/* A line of /proc/bpf_oom/policies (module/oom_ops.c) */
+struct policy_row {
+	char name[128];
 	unsigned long long cgid;
+	long long since;	/* CLOCK_REALTIME seconds */
 	long invoked, handled;
+};
+
+/* A line of /proc/bpf_oom/psi (module/psi_ops.c) */
+struct psi_row {
+	unsigned int ops, resource, full, threshold_us, window_us;
 	long long since;
-	FILE *f;
+	unsigned long long cgid;
+	long events;
+};
 
-	f = fopen(POLICIES, "r");
+/* "key value" pairs: /proc/bpf_oom/records, the first line of /proc/bpf_oom/victims */
+struct pairs {
+	int n;
+	struct {
+		char key[32];
+		char value[32];
+	} kv[16];
+};
+
+struct state {
+	struct policy_row *policies;
+	int nr_policies;
+	int policies_err;	/* errno reading them; 0: read */
+	struct psi_row *psi;
+	int nr_psi;
+	long nr_triggers;	/* the module's own count ("triggers N") */
+	int psi_err;
+	struct pairs records;
+	int records_err;
+	struct pairs victims;
+	int victims_err;
+};
+
+static int read_policies(struct state *s)
+{
+	char line[512];
+	struct policy_row r, *p;
+	FILE *f = fopen(POLICIES, "re");
+
 	if (!f)
-		return fail("cannot read %s: %s (is the bpf_oom module loaded?)", POLICIES,
-			    strerror(errno));
-	printf("%-24s %-32s %-20s %8s %8s\n", "POLICY", "ATTACHED TO", "SINCE", "INVOKED",
-	       "HANDLED");
+		return s->policies_err = errno;
 	while (fgets(line, sizeof(line), f)) {
-		time_t t;
-
-		if (sscanf(line, "%127s %llu %lld %ld %ld", name, &cgid, &since, &invoked,
-			   &handled) != 5)
+		if (sscanf(line, "%127s %llu %lld %ld %ld", r.name, &r.cgid, &r.since, &r.invoked,
+			   &r.handled) != 5 || r.name[0] == '#')
 			continue;
-		describe_cgroup(cgid);
-		t = since;
-		strftime(since_s, sizeof(since_s), "%Y-%m-%d %H:%M:%S", localtime(&t));
-		printf("%-24s %-32s %-20s %8ld %8ld\n", name, found_path, since_s, invoked, handled);
-	}
-	fclose(f);
-
-	/* decision records: what the module emitted and could not */
-	f = fopen(RECORDS, "r");
-	if (f) {
-		long long episodes = -1, emitted = -1, dropped = -1;
-
-		while (fgets(line, sizeof(line), f)) {
-			sscanf(line, "episodes %lld", &episodes);
-			sscanf(line, "emitted %lld", &emitted);
-			sscanf(line, "dropped %lld", &dropped);
+		p = realloc(s->policies, (s->nr_policies + 1) * sizeof(*p));
+		if (!p) {
+			fclose(f);
+			return s->policies_err = ENOMEM;
 		}
-		fclose(f);
-		printf("\nOOM episodes %lld, decision records %lld, dropped %lld (more than 8 policies in one chain)\n",
-		       episodes, emitted, dropped);
-	}
-
-	/* PSI policies: their triggers */
-	f = fopen(PSI_TRIGGERS, "r");
-	if (!f)
-		return 0;
-	printf("\n%-6s %-32s %-8s %-4s %12s %12s %8s\n", "PSI", "WATCHES", "RESOURCE", "FULL",
-	       "THRESHOLD_US", "WINDOW_US", "EVENTS");
-	while (fgets(line, sizeof(line), f)) {
-		static const char *const res[] = { "io", "memory", "cpu", "irq" };
-		unsigned int ops, r, full, thr, win;
-
-		if (sscanf(line, "%u %lld %llu %u %u %u %u %ld", &ops, &since, &cgid, &r, &full,
-			   &thr, &win, &invoked) != 8)
-			continue;
-		describe_cgroup(cgid);
-		printf("%-6u %-32s %-8s %-4s %12u %12u %8ld\n", ops, found_path,
-		       r < 4 ? res[r] : "?", full ? "yes" : "no", thr, win, invoked);
+		s->policies = p;
+		s->policies[s->nr_policies++] = r;
 	}
 	fclose(f);
 	return 0;
+}
+
+static int read_psi(struct state *s)
+{
+	char line[512];
+	struct psi_row r, *p;
+	FILE *f = fopen(PSI_TRIGGERS, "re");
+
+	if (!f)
+		return s->psi_err = errno;
+	s->nr_triggers = -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "triggers %ld", &s->nr_triggers) == 1)
+			continue;
+		if (sscanf(line, "%u %lld %llu %u %u %u %u %ld", &r.ops, &r.since, &r.cgid,
+			   &r.resource, &r.full, &r.threshold_us, &r.window_us, &r.events) != 8)
+			continue;
+		p = realloc(s->psi, (s->nr_psi + 1) * sizeof(*p));
+		if (!p) {
+			fclose(f);
+			return s->psi_err = ENOMEM;
+		}
+		s->psi = p;
+		s->psi[s->nr_psi++] = r;
+	}
+	fclose(f);
+	return 0;
+}
+
+/* The "key value" pairs of @path (of its first line only if @first_line); 0 or errno. */
+static int read_pairs(const char *path, bool first_line, struct pairs *pr)
+{
+	char line[512], *tok, *save;
+	const char *key = NULL;
+	FILE *f = fopen(path, "re");
+
+	pr->n = 0;
+	if (!f)
+		return errno;
+	while (fgets(line, sizeof(line), f)) {
+		for (tok = strtok_r(line, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save)) {
+			if (!key) {
+				key = tok;
+				continue;
+			}
+			if (pr->n < (int)(sizeof(pr->kv) / sizeof(pr->kv[0]))) {
+				snprintf(pr->kv[pr->n].key, sizeof(pr->kv[0].key), "%s", key);
+				snprintf(pr->kv[pr->n].value, sizeof(pr->kv[0].value), "%s", tok);
+				pr->n++;
+			}
+			key = NULL;
+		}
+		key = NULL;
+		if (first_line)
+			break;
+	}
+	fclose(f);
+	return 0;
+}
+
+/* Read what the module reports; the errors are kept per file. */
+static void read_state(struct state *s)
+{
+	memset(s, 0, sizeof(*s));
+	read_policies(s);
+	read_psi(s);
+	s->records_err = read_pairs(RECORDS, false, &s->records);
+	s->victims_err = read_pairs(VICTIMS, true, &s->victims);
+}
+
+static void free_state(struct state *s)
+{
+	free(s->policies);
+	free(s->psi);
+}
+
+/* Why a /proc/bpf_oom file could not be read, and what to do; 1. */
+static int read_failed(const char *path, int err)
+{
+	if (err == EACCES || err == EPERM)
+		return fail("cannot read %s: %s (run as root)", path, strerror(err));
+	if (err == ENOENT && access(MODULE_SYSFS, F_OK))
+		return fail("cannot read %s: the bpf_oom module is not loaded: modprobe bpf_oom", path);
+	return fail("cannot read %s: %s", path, strerror(err));
+}
+
+static const char *psi_resource_name(unsigned int r)
+{
+	static const char *const res[] = { "io", "memory", "cpu", "irq" };
+
+	return r < 4 ? res[r] : "unknown";
+}
+
+static void print_policies_text(const struct state *s)
+{
+	char since_s[64];
+	struct tm tm;
+	int i;
+
+	printf("%-24s %-32s %-20s %8s %8s\n", "POLICY", "ATTACHED TO", "SINCE", "INVOKED",
+	       "HANDLED");
+	for (i = 0; i < s->nr_policies; i++) {
+		const struct policy_row *r = &s->policies[i];
+		time_t t = r->since;
+
+		strftime(since_s, sizeof(since_s), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
+		printf("%-24s %-32s %-20s %8ld %8ld\n", r->name, describe_cgroup(r->cgid), since_s,
+		       r->invoked, r->handled);
+	}
+}
+
+static void print_psi_text(const struct state *s)
+{
+	int i;
+
+	printf("%-6s %-32s %-8s %-4s %12s %12s %8s\n", "PSI", "WATCHES", "RESOURCE", "FULL",
+	       "THRESHOLD_US", "WINDOW_US", "EVENTS");
+	for (i = 0; i < s->nr_psi; i++) {
+		const struct psi_row *r = &s->psi[i];
+
+		printf("%-6u %-32s %-8s %-4s %12u %12u %8ld\n", r->ops, describe_cgroup(r->cgid),
+		       psi_resource_name(r->resource), r->full ? "yes" : "no", r->threshold_us,
+		       r->window_us, r->events);
+	}
+}
+
+/* "k1 v1, k2 v2, ..." */
+static void print_pairs_text(const struct pairs *pr)
+{
+	int i;
+
+	for (i = 0; i < pr->n; i++)
+		printf("%s%s %s", i ? ", " : "", pr->kv[i].key, pr->kv[i].value);
+	putchar('\n');
+}
+
+static void json_policies(const struct state *s)
+{
+	int i;
+
+	if (s->policies_err) {
+		fputs("null", stdout);
+		return;
+	}
+	putchar('[');
+	for (i = 0; i < s->nr_policies; i++) {
+		const struct policy_row *r = &s->policies[i];
+
+		printf("%s{\"name\":", i ? "," : "");
+		json_str(r->name, sizeof(r->name));
+		printf(",\"system_wide\":%s,\"cgroup_id\":%llu,\"cgroup_path\":",
+		       r->cgid ? "false" : "true", r->cgid);
+		json_cstr(cgroup_path(r->cgid));
+		printf(",\"since\":%lld,\"invoked\":%ld,\"handled\":%ld}", r->since, r->invoked,
+		       r->handled);
+	}
+	putchar(']');
+}
+
+static void json_psi(const struct state *s)
+{
+	int i;
+
+	if (s->psi_err) {
+		fputs("null", stdout);
+		return;
+	}
+	printf("{\"triggers\":%ld,\"list\":[", s->nr_triggers);
+	for (i = 0; i < s->nr_psi; i++) {
+		const struct psi_row *r = &s->psi[i];
+
+		printf("%s{\"ops\":%u,\"since\":%lld,\"cgroup_id\":%llu,\"cgroup_path\":", i ? "," : "",
+		       r->ops, r->since, r->cgid);
+		json_cstr(cgroup_path(r->cgid));
+		printf(",\"resource\":\"%s\",\"full\":%s,\"threshold_us\":%u,\"window_us\":%u,"
+		       "\"events\":%ld}",
+		       psi_resource_name(r->resource), r->full ? "true" : "false", r->threshold_us,
+		       r->window_us, r->events);
+	}
+	fputs("]}", stdout);
+}
+
+/* An object of the pairs; a value that is an integer stays a number. */
+static void json_pairs(const struct pairs *pr, int err)
+{
+	int i;
+
+	if (err) {
+		fputs("null", stdout);
+		return;
+	}
+	putchar('{');
+	for (i = 0; i < pr->n; i++) {
+		const char *v = pr->kv[i].value, *d = v + (v[0] == '-');
+		bool number = *d && strspn(d, "0123456789") == strlen(d) && (d[0] != '0' || !d[1]);
+
+		if (i)
+			putchar(',');
+		json_cstr(pr->kv[i].key);
+		putchar(':');
+		if (number)
+			fputs(v, stdout);
+		else
+			json_cstr(v);
+	}
+	putchar('}');
+}
+
+/* list: the attached policies, the record counters, the PSI triggers */
+static int cmd_list(bool json)
+{
+	struct state s;
+	int ret = EXIT_OK;
+
+	if (access(MODULE_SYSFS, F_OK))
+		return fail("the bpf_oom module is not loaded (%s missing): modprobe bpf_oom",
+			    MODULE_SYSFS);
+	read_state(&s);
+	if (s.policies_err) {
+		ret = read_failed(POLICIES, s.policies_err);
+		goto out;
+	}
+	if (json) {
+		fputs("{\"policies\":", stdout);
+		json_policies(&s);
+		fputs(",\"psi\":", stdout);
+		json_psi(&s);
+		fputs(",\"records\":", stdout);
+		json_pairs(&s.records, s.records_err);
+		fputs("}\n", stdout);
+		goto out;
+	}
+	print_policies_text(&s);
+	if (!s.records_err) {
+		const char *episodes = "?", *emitted = "?", *dropped = "?";
+		int i;
+
+		for (i = 0; i < s.records.n; i++) {
+			if (!strcmp(s.records.kv[i].key, "episodes"))
+				episodes = s.records.kv[i].value;
+			else if (!strcmp(s.records.kv[i].key, "emitted"))
+				emitted = s.records.kv[i].value;
+			else if (!strcmp(s.records.kv[i].key, "dropped"))
+				dropped = s.records.kv[i].value;
+		}
+		printf("\nOOM episodes %s, decision records %s, dropped %s (more than 8 policies in one chain)\n",
+		       episodes, emitted, dropped);
+	}
+	if (!s.psi_err) {
+		putchar('\n');
+		print_psi_text(&s);
+	}
+out:
+	free_state(&s);
+	return ret;
+}
+
+/* The entries of the pin directory, sorted; NULL with *err set (ENOENT: none). */
+static int scan_pins(const char *pindir, struct dirent ***pins, int *err)
+{
+	int n = scandir(pindir, pins, NULL, alphasort), i, j;
+
+	*err = 0;
+	if (n < 0) {
+		*err = errno;
+		*pins = NULL;
+		return 0;
+	}
+	for (i = j = 0; i < n; i++) {
+		if ((*pins)[i]->d_name[0] == '.')
+			free((*pins)[i]);
+		else
+			(*pins)[j++] = (*pins)[i];
+	}
+	return j;
+}
+
+/* status: the module, the kernel, the policies, the counters, the pins */
+static int cmd_status(bool json, const char *pindir)
+{
+	bool loaded = !access(MODULE_SYSFS, F_OK), btf = !access(MODULE_BTF, F_OK);
+	char version[64] = "", *nl;
+	struct dirent **pins = NULL;
+	int nr_pins = 0, pins_err = 0, ret = EXIT_OK, i;
+	struct utsname uts;
+	struct state s;
+	FILE *f;
+
+	memset(&s, 0, sizeof(s));
+	uname(&uts);
+	/* MODULE_VERSION (module/main.c) makes /sys/module/bpf_oom/version */
+	f = fopen(MODULE_SYSFS "/version", "re");
+	if (f) {
+		if (!fgets(version, sizeof(version), f))
+			version[0] = 0;
+		fclose(f);
+		nl = strchr(version, '\n');
+		if (nl)
+			*nl = 0;
+	}
+	if (loaded) {
+		read_state(&s);
+		nr_pins = scan_pins(pindir, &pins, &pins_err);
+	}
+
+	if (json) {
+		fputs("{\"kernel\":", stdout);
+		json_cstr(uts.release);
+		printf(",\"module\":{\"loaded\":%s,\"version\":", loaded ? "true" : "false");
+		json_cstr(version[0] ? version : NULL);
+		printf(",\"btf\":%s},\"policies\":", btf ? "true" : "false");
+		if (loaded)
+			json_policies(&s);
+		else
+			fputs("null", stdout);
+		fputs(",\"psi\":", stdout);
+		if (loaded)
+			json_psi(&s);
+		else
+			fputs("null", stdout);
+		fputs(",\"records\":", stdout);
+		json_pairs(&s.records, loaded ? s.records_err : ENOENT);
+		fputs(",\"victims\":", stdout);
+		json_pairs(&s.victims, loaded ? s.victims_err : ENOENT);
+		fputs(",\"pin_dir\":", stdout);
+		json_cstr(pindir);
+		fputs(",\"pins\":", stdout);
+		if (!loaded || (pins_err && pins_err != ENOENT)) {
+			fputs("null", stdout);
+		} else {
+			putchar('[');
+			for (i = 0; i < nr_pins; i++) {
+				if (i)
+					putchar(',');
+				json_cstr(pins[i]->d_name);
+			}
+			putchar(']');
+		}
+		fputs("}\n", stdout);
+	} else {
+		printf("kernel:           %s\n", uts.release);
+		if (!loaded) {
+			printf("module:           bpf_oom not loaded\n");
+		} else {
+			printf("module:           bpf_oom %s loaded, BTF %s\n",
+			       version[0] ? version : "(no version)",
+			       btf ? MODULE_BTF : "missing");
+			if (s.policies_err)
+				printf("OOM policies:     unreadable (%s)\n", strerror(s.policies_err));
+			else if (!s.nr_policies)
+				printf("OOM policies:     none attached\n");
+			else
+				printf("OOM policies:     %d attached\n", s.nr_policies);
+			if (s.psi_err)
+				printf("PSI triggers:     unreadable (%s)\n", strerror(s.psi_err));
+			else
+				printf("PSI triggers:     %ld\n", s.nr_triggers);
+			printf("decision records: ");
+			if (s.records_err)
+				printf("unreadable (%s)\n", strerror(s.records_err));
+			else
+				print_pairs_text(&s.records);
+			printf("OOM victims:      ");
+			if (s.victims_err)
+				printf("unreadable (%s)\n", strerror(s.victims_err));
+			else
+				print_pairs_text(&s.victims);
+			printf("pinned links:     %s:", pindir);
+			if (pins_err && pins_err != ENOENT)
+				printf(" unreadable (%s)", strerror(pins_err));
+			else if (!nr_pins)
+				printf(" none");
+			for (i = 0; i < nr_pins; i++)
+				printf("%s %s", i ? "," : "", pins[i]->d_name);
+			putchar('\n');
+			if (s.nr_policies) {
+				putchar('\n');
+				print_policies_text(&s);
+			}
+			if (s.nr_psi) {
+				putchar('\n');
+				print_psi_text(&s);
+			}
+		}
+	}
+	fflush(stdout);
+
+	/* what failed, and what to do */
+	if (!loaded)
+		ret = fail("the bpf_oom module is not loaded (%s missing): modprobe bpf_oom",
+			   MODULE_SYSFS);
+	else if (s.policies_err)
+		ret = read_failed(POLICIES, s.policies_err);
+	else if (s.psi_err)
+		ret = read_failed(PSI_TRIGGERS, s.psi_err);
+	else if (s.records_err)
+		ret = read_failed(RECORDS, s.records_err);
+	else if (s.victims_err)
+		ret = read_failed(VICTIMS, s.victims_err);
+	else if (pins_err && pins_err != ENOENT)
+		ret = read_failed(pindir, pins_err);
+	for (i = 0; i < nr_pins; i++)
+		free(pins[i]);
+	free(pins);
+	free_state(&s);
+	return ret;
+}
+
+/* ---- the policy directory ---------------------------------------------- */
+
+/* -P, else $BPF_OOM_POLICY_DIR, else the built-in one; *@from says which. */
+static const char *policy_dir(const char *opt, const char **from)
+{
+	const char *env = getenv("BPF_OOM_POLICY_DIR");
+
+	if (opt) {
+		*from = "-P";
+		return opt;
+	}
+	if (env && *env) {
+		*from = "BPF_OOM_POLICY_DIR";
+		return env;
+	}
+	*from = "the built-in default";
+	return BPF_OOM_POLICYDIR;
+}
+
+/*
+ * The object to attach for @arg: @arg itself if it is a path (a '/' in it,
+ * or ending in ".o"), else DIR/@arg.bpf.o, which must exist. NULL with a
+ * message.
+ */
+static const char *resolve_policy(const char *arg, const char *dir_opt, char *buf, size_t len)
+{
+	size_t n = strlen(arg);
+	const char *from, *dir;
+	struct stat st;
+
+	if (strchr(arg, '/') || (n >= 2 && !strcmp(arg + n - 2, ".o")))
+		return arg;
+	dir = policy_dir(dir_opt, &from);
+	if (!n) {
+		fail("an empty policy name");
+		return NULL;
+	}
+	snprintf(buf, len, "%s/%s.bpf.o", dir, arg);
+	if (!access(buf, F_OK))
+		return buf;
+	if (stat(dir, &st))
+		fail("no policy named %s: the policy directory %s (%s) cannot be read: %s; install the policies there (make -C bpf install), choose another directory (-P DIR or BPF_OOM_POLICY_DIR), or give the path of a .bpf.o",
+		     arg, dir, from, strerror(errno));
+	else
+		fail("no policy named %s in %s (%s; searched for %s): 'bpf-oom list --available' lists the policies there; choose another directory (-P DIR or BPF_OOM_POLICY_DIR), or give the path of a .bpf.o",
+		     arg, dir, from, buf);
+	return NULL;
+}
+
+static int is_bpf_object(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return n > 6 && !strcmp(d->d_name + n - 6, ".bpf.o");
+}
+
+struct available {
+	char name[256];
+	const char *oom_maps[4], *psi_maps[4];
+	int nr_oom, nr_psi;
+	const char *knobs[32];
+	int nr_knobs;
+};
+
+/* What @obj offers: its struct_ops maps by kind, its knobs (the global read-only variables). */
+static void describe_object(struct bpf_object *obj, struct available *a)
+{
+	const struct btf *btf = bpf_object__btf(obj);
+	const struct btf_var_secinfo *vs;
+	const struct btf_type *t;
+	struct bpf_map *map;
+	__u32 id, nr;
+	int i;
+
+	bpf_object__for_each_map(map, obj) {
+		if (bpf_map__type(map) != BPF_MAP_TYPE_STRUCT_OPS)
+			continue;
+		if (is_ops_type(btf, map, "bpf_oom_ops") && a->nr_oom < 4)
+			a->oom_maps[a->nr_oom++] = bpf_map__name(map);
+		else if (is_ops_type(btf, map, "bpf_psi_ops") && a->nr_psi < 4)
+			a->psi_maps[a->nr_psi++] = bpf_map__name(map);
+	}
+	nr = btf ? btf__type_cnt(btf) : 0;
+	for (id = 1; id < nr; id++) {
+		t = btf__type_by_id(btf, id);
+		if (!btf_is_datasec(t) || strcmp(btf__name_by_offset(btf, t->name_off), ".rodata"))
+			continue;
+		for (i = 0, vs = btf_var_secinfos(t); i < btf_vlen(t); i++, vs++) {
+			const struct btf_type *var = btf__type_by_id(btf, vs->type);
+
+			if (btf_is_var(var) && btf_var(var)->linkage == BTF_VAR_GLOBAL_ALLOCATED &&
+			    a->nr_knobs < 32)
+				a->knobs[a->nr_knobs++] = btf__name_by_offset(btf, var->name_off);
+		}
+	}
+}
+
+/* list --available: the policies of the policy directory */
+static int cmd_available(const char *dir_opt, bool json)
+{
+	const char *from, *dir = policy_dir(dir_opt, &from);
+	struct dirent **ents;
+	int n, i, j, shown = 0, ret = EXIT_OK;
+
+	n = scandir(dir, &ents, is_bpf_object, alphasort);
+	if (n < 0)
+		return fail("cannot read the policy directory %s (%s): %s; install the policies there (make -C bpf install) or choose another directory (-P DIR or BPF_OOM_POLICY_DIR)",
+			    dir, from, strerror(errno));
+	if (json) {
+		fputs("{\"policy_dir\":", stdout);
+		json_cstr(dir);
+		fputs(",\"policies\":[", stdout);
+	} else {
+		printf("policy directory %s (%s)\n%-24s %-10s %s\n", dir, from, "POLICY", "OPS", "KNOBS");
+	}
+	for (i = 0; i < n; i++) {
+		struct available a = { 0 };
+		struct bpf_object *obj;
+		char path[4096];
+		int err;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, ents[i]->d_name);
+		snprintf(a.name, sizeof(a.name), "%.*s", (int)(strlen(ents[i]->d_name) - 6),
+			 ents[i]->d_name);
+		obj = bpf_object__open_file(path, NULL);
+		if (!obj) {
+			err = errno;
+			fflush(stdout);
+			ret = fail("cannot open %s: %s (not a BPF object?)", path, strerror(err));
+			continue;
+		}
+		describe_object(obj, &a);
+		if (!a.nr_oom && !a.nr_psi) {	/* not a policy (a helper program) */
+			bpf_object__close(obj);
+			continue;
+		}
+		if (json) {
+			printf("%s{\"name\":", shown ? "," : "");
+			json_cstr(a.name);
+			fputs(",\"path\":", stdout);
+			json_cstr(path);
+			fputs(",\"bpf_oom_ops\":[", stdout);
+			for (j = 0; j < a.nr_oom; j++) {
+				if (j)
+					putchar(',');
+				json_cstr(a.oom_maps[j]);
+			}
+			fputs("],\"bpf_psi_ops\":[", stdout);
+			for (j = 0; j < a.nr_psi; j++) {
+				if (j)
+					putchar(',');
+				json_cstr(a.psi_maps[j]);
+			}
+			fputs("],\"knobs\":[", stdout);
+			for (j = 0; j < a.nr_knobs; j++) {
+				if (j)
+					putchar(',');
+				json_cstr(a.knobs[j]);
+			}
+			fputs("]}", stdout);
+		} else {
+			char ops[32];
+
+			snprintf(ops, sizeof(ops), "%s%s%s", a.nr_oom ? "oom" : "",
+				 a.nr_oom && a.nr_psi ? "+" : "", a.nr_psi ? "psi" : "");
+			if (a.nr_oom > 1 || a.nr_psi > 1)
+				snprintf(ops + strlen(ops), sizeof(ops) - strlen(ops), "(%d)",
+					 a.nr_oom + a.nr_psi);
+			printf("%-24s %-10s", a.name, ops);
+			for (j = 0; j < a.nr_knobs; j++)
+				printf(" %s", a.knobs[j]);
+			if (!a.nr_knobs)
+				printf(" -");
+			putchar('\n');
+		}
+		shown++;
+		bpf_object__close(obj);
+	}
+	if (json)
+		fputs("]}\n", stdout);
+	for (i = 0; i < n; i++)
+		free(ents[i]);
+	free(ents);
+	return ret;
 }
 
 /* ---- events ------------------------------------------------------------ */
@@ -694,58 +1548,6 @@ static const char *constraint_name(unsigned int c)
 	static const char *const names[] = { "none", "cpuset", "memory_policy", "memcg" };
 
 	return c < 4 ? names[c] : "unknown";
-}
-
-/* The length of the valid UTF-8 sequence at @s (at most @left bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t left)
-{
-	size_t n, i;
-	unsigned int cp;
-
-	if (s[0] < 0xc2 || s[0] > 0xf4)
-		return 0;
-	n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
-	if (n > left)
-		return 0;
-	cp = s[0] & (0x7f >> n);
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* overlong forms, surrogates, beyond U+10FFFF */
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-/*
- * @s (at most @len bytes, NUL-terminated or not) as a JSON string: UTF-8
- * passes through, control characters and quotes are escaped, an invalid
- * byte (a comm is any bytes) becomes U+FFFD.
- */
-static void json_str(const char *s, size_t len)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i, n;
-
-	putchar('"');
-	for (i = 0; i < len && u[i]; i++) {
-		if (u[i] == '"' || u[i] == '\\') {
-			printf("\\%c", u[i]);
-		} else if (u[i] < 0x20 || u[i] == 0x7f) {
-			printf("\\u%04x", u[i]);
-		} else if (u[i] < 0x80) {
-			putchar(u[i]);
-		} else if ((n = utf8_len(u + i, strnlen(s + i, len - i)))) {
-			fwrite(u + i, 1, n, stdout);
-			i += n - 1;
-		} else {
-			fputs("\\ufffd", stdout);
-		}
-	}
-	putchar('"');
 }
 
 static void json_task(const char *key, const struct bpf_oom_record_task *t, bool set, long page_kb)
@@ -870,7 +1672,7 @@ static int cmd_events(bool json, long want)
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	fprintf(stderr, "bpf-oom-loader: following decision records (SIGINT to stop)\n");
+	fprintf(stderr, "bpf-oom: following decision records (SIGINT to stop)\n");
 	while (!stop) {
 		err = ring_buffer__poll(rb, 200);
 		if (err == -EINTR)
@@ -881,7 +1683,7 @@ static int cmd_events(bool json, long want)
 		}
 		if (skel->bss->dropped != reported) {
 			reported = skel->bss->dropped;
-			fprintf(stderr, "bpf-oom-loader: %llu record(s) lost so far: the ring buffer was full\n",
+			fprintf(stderr, "bpf-oom: %llu record(s) lost so far: the ring buffer was full\n",
 				reported);
 		}
 		if (ec.want && ec.got >= ec.want)
@@ -890,7 +1692,7 @@ static int cmd_events(bool json, long want)
 	/* what is still queued */
 	if (!ret && !(ec.want && ec.got >= ec.want))
 		ring_buffer__consume(rb);
-	fprintf(stderr, "bpf-oom-loader: %llu record(s) seen, %llu lost (ring buffer full), %ld of an unknown layout\n",
+	fprintf(stderr, "bpf-oom: %llu record(s) seen, %llu lost (ring buffer full), %ld of an unknown layout\n",
 		(unsigned long long)skel->bss->seen, (unsigned long long)skel->bss->dropped, ec.bad);
 	if (!ret && (skel->bss->dropped || ec.bad))
 		ret = 3;
@@ -900,55 +1702,199 @@ out:
 	return ret;
 }
 
-int main(int argc, char **argv)
+/* ---- option parsing ------------------------------------------------------ */
+
+static int run_attach(const struct command *cmd, int argc, char **argv)
 {
-	const char *cgroup = NULL, *map = NULL, *pindir = "/sys/fs/bpf/bpf-oom";
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
+		{ "cgroup", required_argument, NULL, 'c' },
+		{ "map", required_argument, NULL, 'm' },
+		{ "define", required_argument, NULL, 'D' },
+		{ "pin-dir", required_argument, NULL, 'p' },
+		{ "policy-dir", required_argument, NULL, 'P' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *cgroup = NULL, *map = NULL, *pindir = PIN_DIR, *dir = NULL, *obj;
 	const char *defs[MAX_DEFS];
-	bool system = false, json = false;
+	char path[4096];
 	int opt, nr_defs = 0;
-	long count = 0;
-	const char *cmd;
-	char *end;
 
-	if (argc < 2)
-		return usage();
-	cmd = argv[1];
-	optind = 2;
-	while ((opt = getopt_long(argc, argv, "c:D:jm:n:p:sv", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":c:m:D:p:P:vh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': cgroup = optarg; break;
+		case 'm': map = optarg; break;
+		case 'D':
+			if (nr_defs == MAX_DEFS)
+				return usage_error(cmd, "at most %d -D options", MAX_DEFS);
+			defs[nr_defs++] = optarg;
+			break;
+		case 'p': pindir = optarg; break;
+		case 'P': dir = optarg; break;
+		case 'v': verbose = true; break;
+		case 'h': return help_command(cmd);
+		default: return bad_option(cmd, opt, argv);
+		}
+	}
+	if (optind != argc - 1)
+		return usage_error(cmd, optind == argc ? "which policy? (a name or a path)" :
+				   "one policy at a time");
+	obj = resolve_policy(argv[optind], dir, path, sizeof(path));
+	if (!obj)
+		return EXIT_FAILED;
+	return cmd_attach(obj, cgroup, map, pindir, defs, nr_defs);
+}
+
+static int run_detach(const struct command *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "cgroup", required_argument, NULL, 'c' },
+		{ "system", no_argument, NULL, 's' },
+		{ "map", required_argument, NULL, 'm' },
+		{ "pin-dir", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cgroup = NULL, *map = NULL, *pindir = PIN_DIR;
+	bool system = false;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, ":c:sm:p:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': cgroup = optarg; break;
+		case 's': system = true; break;
+		case 'm': map = optarg; break;
+		case 'p': pindir = optarg; break;
+		case 'h': return help_command(cmd);
+		default: return bad_option(cmd, opt, argv);
+		}
+	}
+	if (optind != argc)
+		return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if (!!cgroup + system + !!map != 1)
+		return usage_error(cmd, "which policy? give exactly one of -c CGROUP, -s, -m PSIMAP");
+	return cmd_detach(cgroup, system, map, pindir);
+}
+
+static int run_list(const struct command *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "available", no_argument, NULL, 'a' },
+		{ "policy-dir", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool json = false, available = false;
+	const char *dir = NULL;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, ":jaP:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'j': json = true; break;
+		case 'a': available = true; break;
+		case 'P': dir = optarg; break;
+		case 'h': return help_command(cmd);
+		default: return bad_option(cmd, opt, argv);
+		}
+	}
+	if (optind != argc)
+		return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if (dir && !available)
+		return usage_error(cmd, "-P is for list --available");
+	return available ? cmd_available(dir, json) : cmd_list(json);
+}
+
+static int run_status(const struct command *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "pin-dir", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *pindir = PIN_DIR;
+	bool json = false;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, ":jp:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'j': json = true; break;
+		case 'p': pindir = optarg; break;
+		case 'h': return help_command(cmd);
+		default: return bad_option(cmd, opt, argv);
+		}
+	}
+	if (optind != argc)
+		return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	return cmd_status(json, pindir);
+}
+
+static int run_events(const struct command *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool json = false;
+	long count = 0;
+	char *end;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, ":jn:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'j': json = true; break;
 		case 'n':
 			errno = 0;
 			count = strtol(optarg, &end, 10);
-			if (errno || *end || count <= 0)
-				return fail("-n %s: expected a positive number of records", optarg);
+			if (errno || *end || end == optarg || count <= 0)
+				return usage_error(cmd, "-n %s: expected a positive number of records",
+						   optarg);
 			break;
-		case 'D':
-			if (nr_defs == MAX_DEFS)
-				return fail("at most %d -D options", MAX_DEFS);
-			defs[nr_defs++] = optarg;
-			break;
-		case 'c': cgroup = optarg; break;
-		case 'm': map = optarg; break;
-		case 'p': pindir = optarg; break;
-		case 's': system = true; break;
-		case 'v': verbose = true; break;
-		default: return usage();
+		case 'h': return help_command(cmd);
+		default: return bad_option(cmd, opt, argv);
 		}
 	}
-	libbpf_set_print(libbpf_print);
+	if (optind != argc)
+		return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	return cmd_events(json, count);
+}
 
-	if (!strcmp(cmd, "attach") && optind == argc - 1)
-		return cmd_attach(argv[optind], cgroup, map, pindir, defs, nr_defs);
-	if (!strcmp(cmd, "detach") && optind == argc)
-		return cmd_detach(cgroup, system, map, pindir);
-	if (!strcmp(cmd, "list") && optind == argc)
-		return cmd_list();
-	if (!strcmp(cmd, "events") && optind == argc)
-		return cmd_events(json, count);
-	return usage();
+int main(int argc, char **argv)
+{
+	const struct command *cmd;
+
+	libbpf_set_print(libbpf_print);
+	if (argc < 2) {
+		print_usage_lines(stderr);
+		fprintf(stderr, "Try 'bpf-oom --help'.\n");
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return help_top();
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("bpf-oom %s\n", BPF_OOM_VERSION);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "help")) {
+		if (argc == 2)
+			return help_top();
+		cmd = find_command(argv[2]);
+		if (!cmd)
+			return usage_error(NULL, "help: no command '%s'", argv[2]);
+		if (argc > 3)
+			return usage_error(NULL, "help: one command at a time");
+		return help_command(cmd);
+	}
+	if (argv[1][0] == '-')
+		return usage_error(NULL, "unknown option '%s' (options follow the command)", argv[1]);
+	cmd = find_command(argv[1]);
+	if (!cmd)
+		return usage_error(NULL, "unknown command '%s'", argv[1]);
+	/* the command's own options, from argv[2] on */
+	optind = 1;
+	return cmd->run(cmd, argc - 1, argv + 1);
 }
