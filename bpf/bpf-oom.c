@@ -1150,7 +1150,7 @@ out:
 	return ret;
 }
 
-/* The entries of the pin directory, sorted; NULL with *err set (ENOENT: none). */
+/* How many entries the pin directory has, sorted into *@pins; 0 with *@err set if unreadable. */
 static int scan_pins(const char *pindir, struct dirent ***pins, int *err)
 {
 	int n = scandir(pindir, pins, NULL, alphasort), i, j;
