@@ -49,7 +49,7 @@
  * Events where memory is above the thresholds are counted (below), not
  * recorded: they are no decision.
  *
- * Knobs (rodata, bpf-oom-loader -D NAME=VALUE):
+ * Knobs (rodata, bpf-oom attach -D NAME=VALUE):
  *   dry_run             record what it would kill, kill nothing
  *   mem_min_percent     MemAvailable threshold, % of MemTotal (10)
  *   swap_min_percent    SwapFree threshold, % of SwapTotal (10)

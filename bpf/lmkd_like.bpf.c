@@ -43,7 +43,7 @@
  *  - OOMs constrained by a cpuset or a memory policy are left to the
  *    kernel, as in oom_kernel_default.
  *
- * Knobs (rodata, bpf-oom-loader -D NAME=VALUE):
+ * Knobs (rodata, bpf-oom attach -D NAME=VALUE):
  *   dry_run            record what it would kill (decision records), kill
  *                      nothing (real OOMs are then the kernel's)
  *   some_threshold_ms  medium pressure: "some" stall per window (70)

@@ -30,7 +30,7 @@
  *  - it kills whole cgroups: for a cgroup holding one big and many small
  *    processes, the kernel's per-task choice loses less work.
  *
- * Load it with bpf-oom-loader (system-wide or on a cgroup) or, system-wide,
+ * Load it with bpf-oom attach (system-wide or on a cgroup) or, system-wide,
  * with bpftool struct_ops register (see the README for bpftool's crash).
  */
 #include "vmlinux.h"

@@ -56,7 +56,7 @@
  *  - OOMs constrained by a cpuset or a memory policy are left to the
  *    kernel.
  *
- * Knobs (rodata, bpf-oom-loader -D NAME=VALUE):
+ * Knobs (rodata, bpf-oom attach -D NAME=VALUE):
  *   cgroup                the watched cgroup (a path); unset: the system
  *   dry_run               record what it would kill, kill nothing
  *   mem_pressure_limit    percent of "full" stall per window (60)

@@ -14,7 +14,7 @@
  * can itself stall under the very pressure it watches; this runs in the
  * kernel, on bpf-oom's workqueue.
  *
- * Knobs (rodata, set with bpf-oom-loader -D NAME=VALUE):
+ * Knobs (rodata, set with bpf-oom attach -D NAME=VALUE):
  *   parent_cgroup_id  the parent whose children are watched (a cgroup path
  *                     given to -D is turned into its id); 0: the root
  *   threshold_us      stall time per window that fires (default 100 ms)

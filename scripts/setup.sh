@@ -3,9 +3,9 @@
 #
 # setup.sh - prepare everything `make check` needs, on a fresh machine.
 #
-#   1. host tools: qemu-system-x86, qemu-system-arm (for arm64 entries) and
-#      debootstrap (installed with apt if missing; the host's apt sources are
-#      read, never changed);
+#   1. host tools: qemu-system-x86, qemu-system-arm (for arm64 entries),
+#      debootstrap and groff (installed with apt if missing; the host's apt
+#      sources are read, never changed);
 #   2. private Debian userlands (debootstrap --variant=minbase) in the cache:
 #      trixie's, with gcc-14, pahole, clang, libbpf, bpftool and dkms (it
 #      builds the tests and trixie's kernels), and one for every other suite
@@ -41,6 +41,7 @@ t0=$(date +%s)
 need=()
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
 command -v debootstrap >/dev/null || need+=(debootstrap)
+command -v groff >/dev/null || need+=(groff-base)	# make check lints the manual
 if awk '!/^#/ && $5 ~ /arm64$/ { f = 1 } END { exit !f }' "$MATRIX"; then
 	ARM64=1
 	command -v qemu-system-aarch64 >/dev/null || need+=(qemu-system-arm)

@@ -19,7 +19,7 @@
  * untouched; in shadow mode the policy chose a process of svc, killed
  * nothing, and the kernel killed term's 16 MiB process first.
  *
- * Every round also follows the decision records with `bpf-oom-loader events
+ * Every round also follows the decision records with `bpf-oom events
  * --json` and checks each record against what happened: one per OOM the
  * policy saw, its action (kill, or dry_run with the kernel's victim of the
  * same episode beside the policy's), the victim, the OOM's domain, and the
@@ -181,7 +181,7 @@ static long long kmsg_number_after(const char *prefix)
 
 static bool events_begin(struct tl_events *ev)
 {
-	return CHECK_OK(tl_events_start(ev), "bpf-oom-loader events --json started");
+	return CHECK_OK(tl_events_start(ev), "bpf-oom events --json started");
 }
 
 /*
@@ -207,7 +207,7 @@ static const char *events_end(struct tl_events *ev, long want, const char *domai
 		CHECK(!tl_json_str(line, NULL, "domain_path", s, sizeof(s)) && !strcmp(s, domain),
 		      "record %ld: domain %s, expected %s", n, s, domain);
 	}
-	CHECK_EQ(rc, 0, "bpf-oom-loader events exit status (3: records lost)");
+	CHECK_EQ(rc, 0, "bpf-oom events exit status (3: records lost)");
 	CHECK_EQ(n, want, "decision records");
 	if (tl_failed())
 		printf("# events output:\n%s# events stderr:\n%s", events_out, events_err);

@@ -181,7 +181,7 @@ static void check_note_records(struct oom_policies_bpf *skel, struct tl_events *
 		      "bpf_oom_note_decision call %d: %d, expected %d", i, skel->data->note_ret[i],
 		      want[i]);
 	rc = tl_events_stop(ev, events_out, sizeof(events_out), events_err, sizeof(events_err));
-	CHECK_EQ(rc, 0, "bpf-oom-loader events exit status");
+	CHECK_EQ(rc, 0, "bpf-oom events exit status");
 	CHECK(!tl_json_str(line, NULL, "policy", s, sizeof(s)) && !strcmp(s, "test_note"),
 	      "first record's policy: %s", s);
 	CHECK(!tl_json_str(line, NULL, "action", s, sizeof(s)) && !strcmp(s, "decline"),
@@ -247,7 +247,7 @@ static void fallback_case(enum policy which, bool zombie_target)
 					  which == NOTE ? skel->maps.note : skel->maps.claim);
 	if (!CHECK_PTR(link, "attach system-wide"))
 		goto out;
-	if (which == NOTE && !CHECK_OK(tl_events_start(&ev), "bpf-oom-loader events --json"))
+	if (which == NOTE && !CHECK_OK(tl_events_start(&ev), "bpf-oom events --json"))
 		goto out;
 	kfd = tl_kmsg_open();
 	first = topo_run(pids, &status, NULL, 0, NULL);

@@ -189,7 +189,7 @@ static void oomd_round(enum round round)
 	if (!CHECK(big > 0 && small > 0 && idle1 > 0 && idle2 > 0,
 		   "processes did not start: %d %d %d %d", big, small, idle1, idle2))
 		goto out;
-	if (!CHECK_OK(tl_events_start(&ev), "bpf-oom-loader events --json"))
+	if (!CHECK_OK(tl_events_start(&ev), "bpf-oom events --json"))
 		goto out;
 	snprintf(adj_path, sizeof(adj_path), "/proc/%d/oom_score_adj", ev.pid);
 	tl_write_file(adj_path, "-1000");
@@ -255,7 +255,7 @@ static void oomd_round(enum round round)
 	churn = -1;
 	rc = tl_events_stop(&ev, events_out, sizeof(events_out), events_err, sizeof(events_err));
 	ev.pid = -1;
-	CHECK_EQ(rc, 0, "bpf-oom-loader events exit status (3: records lost)");
+	CHECK_EQ(rc, 0, "bpf-oom events exit status (3: records lost)");
 
 	for (rec = events_out, n = 0; *rec && strchr(rec, '\n'); rec = strchr(rec, '\n') + 1, n++) {
 		long long v, cg = -1, kills = -1;

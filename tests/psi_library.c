@@ -17,7 +17,7 @@
  *    0 and lo dies after hi, in that order, each by a kill of the policy's
  *    OOM side for an OOM its PSI side declared.
  *  - shadow: at medium, the decision records name hi; nothing dies.
- * The decision records (bpf-oom-loader events --json) must show each kill
+ * The decision records (bpf-oom events --json) must show each kill
  * with its PSI trigger as the cause.
  *
  * earlyoom_like (mem_min_percent 25, no swap, min_interval_ms 3000): every
@@ -190,7 +190,7 @@ static void lmk_round(enum lmk_round round)
 	if (!CHECK(hi > 0 && lo > 0 && (round == CRITICAL || spin > 0),
 		   "processes did not start: hi %d lo %d spin %d", hi, lo, spin))
 		goto out;
-	if (!CHECK_OK(tl_events_start(&ev), "bpf-oom-loader events --json"))
+	if (!CHECK_OK(tl_events_start(&ev), "bpf-oom events --json"))
 		goto out;
 	snprintf(adj_path, sizeof(adj_path), "/proc/%d/oom_score_adj", ev.pid);
 	tl_write_file(adj_path, "-1000");
@@ -233,7 +233,7 @@ static void lmk_round(enum lmk_round round)
 	press = -1;
 	rc = tl_events_stop(&ev, events_out, sizeof(events_out), events_err, sizeof(events_err));
 	ev.pid = -1;
-	CHECK_EQ(rc, 0, "bpf-oom-loader events exit status (3: records lost)");
+	CHECK_EQ(rc, 0, "bpf-oom events exit status (3: records lost)");
 
 	/* the records: every kill (or dry run) caused by a PSI trigger, in order */
 	for (rec = events_out, n = 0; *rec; rec = strchr(rec, '\n') + 1, n++) {
@@ -393,7 +393,7 @@ static void eo_round(enum eo_round round)
 		if (!CHECK(procs[i] > 0, "%s did not start: %d", eo_specs[i].comm, procs[i]))
 			goto out;
 	}
-	if (!CHECK_OK(tl_events_start(&ev), "bpf-oom-loader events --json"))
+	if (!CHECK_OK(tl_events_start(&ev), "bpf-oom events --json"))
 		goto out;
 	snprintf(adj_path, sizeof(adj_path), "/proc/%d/oom_score_adj", ev.pid);
 	tl_write_file(adj_path, "-1000");
@@ -452,7 +452,7 @@ static void eo_round(enum eo_round round)
 	}
 	rc = tl_events_stop(&ev, events_out, sizeof(events_out), events_err, sizeof(events_err));
 	ev.pid = -1;
-	CHECK_EQ(rc, 0, "bpf-oom-loader events exit status (3: records lost)");
+	CHECK_EQ(rc, 0, "bpf-oom events exit status (3: records lost)");
 	for (rec = events_out, n = 0; *rec; rec = strchr(rec, '\n') + 1, n++) {
 		if (!strchr(rec, '\n'))
 			break;

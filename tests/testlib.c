@@ -483,9 +483,9 @@ long tl_meminfo_mib(const char *key)
 	return kb < 0 ? -1 : kb / 1024;
 }
 
-/* ---- bpf-oom-loader events --------------------------------------------- */
+/* ---- bpf-oom events ---------------------------------------------------- */
 
-#define TL_LOADER "/bpf-oom/tests/bpf-oom-loader"
+#define TL_LOADER "/bpf-oom/tests/bpf-oom"
 
 int tl_events_start(struct tl_events *ev)
 {

@@ -141,7 +141,7 @@ double tl_now(void);
 void tl_sort_doubles(double *v, size_t n);
 
 /*
- * `bpf-oom-loader events --json` (the command users run, decision records)
+ * `bpf-oom events --json` (the command users run, decision records)
  * in the background: tl_events_start() returns once it follows the
  * tracepoint (0, or -errno with the reason printed); tl_events_stop() stops
  * it with SIGINT and returns its exit status (-1 if it did not exit), its

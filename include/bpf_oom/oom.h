@@ -47,7 +47,7 @@ struct bpf_oom_ctx {
  * @cgroup_id: bpf-oom extension, not in upstream v2: the cgroup to attach
  *	to, 0 (the default, what upstream policies leave it at) for
  *	system-wide. Stock kernels ignore the cgroup fd upstream passes to
- *	link_create, so the loader (bpf/bpf-oom-loader) sets this before load.
+ *	link_create, so `bpf-oom attach -c` (bpf/bpf-oom.c) sets this before load.
  */
 struct bpf_oom_ops {
 	int (*handle_out_of_memory)(struct bpf_oom_ctx *ctx, struct oom_control *oc);

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# loader.sh - bpf-oom-loader and bpftool attach real policies (run by
+# loader.sh - the bpf-oom command and bpftool attach real policies (run by
 # suite.sh with the module loaded; pass/fail come from there).
-L=/bpf-oom/tests/bpf-oom-loader
+L=/bpf-oom/tests/bpf-oom
 P=/bpf-oom/tests/loader_policy.bpf.o
 CG=/sys/fs/cgroup
 
@@ -228,4 +228,278 @@ psi_loader_test() {
 	1:*"permission denied: BPF OOM policies need CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN"*) pass $t ;;
 	*) fail $t "expected exit 1 and the capability message, got $rc: $out" ;;
 	esac
+}
+
+# json_ok: exit 0 if stdin is exactly one JSON value (RFC 8259's grammar),
+# else print where it is not and exit 1. The VM has no jq: a recursive
+# descent parser in (busybox) awk. cmd_test checks that it refuses bad
+# documents before trusting it with good ones.
+json_ok() {
+	awk '
+	function bad(m) { if (!err) err = m " at byte " p; return 0 }
+	function ws() { while (p <= n && index(" \t\r\n", substr(s, p, 1))) p++ }
+	function value(  c) {
+		ws()
+		if (p > n) return bad("a value expected")
+		c = substr(s, p, 1)
+		if (c == "{") return object()
+		if (c == "[") return array()
+		if (c == "\"") return string()
+		if (substr(s, p, 4) == "true" || substr(s, p, 4) == "null") { p += 4; return 1 }
+		if (substr(s, p, 5) == "false") { p += 5; return 1 }
+		return number()
+	}
+	function object(  c) {
+		p++
+		ws()
+		if (substr(s, p, 1) == "}") { p++; return 1 }
+		while (1) {
+			ws()
+			if (substr(s, p, 1) != "\"") return bad("a member name expected")
+			if (!string()) return 0
+			ws()
+			if (substr(s, p, 1) != ":") return bad("\":\" expected")
+			p++
+			if (!value()) return 0
+			ws()
+			c = substr(s, p, 1)
+			if (c == ",") { p++; continue }
+			if (c == "}") { p++; return 1 }
+			return bad("\",\" or \"}\" expected")
+		}
+	}
+	function array(  c) {
+		p++
+		ws()
+		if (substr(s, p, 1) == "]") { p++; return 1 }
+		while (1) {
+			if (!value()) return 0
+			ws()
+			c = substr(s, p, 1)
+			if (c == ",") { p++; continue }
+			if (c == "]") { p++; return 1 }
+			return bad("\",\" or \"]\" expected")
+		}
+	}
+	function string(  c) {
+		p++
+		while (p <= n) {
+			c = substr(s, p, 1)
+			if (c == "\"") { p++; return 1 }
+			if (c == "\\") {
+				c = substr(s, p + 1, 1)
+				if (c == "u") {
+					if (substr(s, p + 2, 4) !~ /^[0-9a-fA-F][0-9a-fA-F][0-9a-fA-F][0-9a-fA-F]$/)
+						return bad("a bad \\u escape")
+					p += 6
+					continue
+				}
+				if (c == "" || !index("\"\\/bfnrt", c)) return bad("a bad escape")
+				p += 2
+				continue
+			}
+			if (index(ctl, c)) return bad("a control character in a string")
+			p++
+		}
+		return bad("an unterminated string")
+	}
+	function number() {
+		if (!match(substr(s, p), /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?/))
+			return bad("a value expected")
+		p += RLENGTH
+		return 1
+	}
+	BEGIN { for (i = 1; i < 32; i++) ctl = ctl sprintf("%c", i) }
+	{ s = s $0 "\n" }
+	END {
+		n = length(s)
+		p = 1
+		if (value()) {
+			ws()
+			if (p <= n) bad("trailing characters")
+		}
+		if (err) { print "invalid JSON: " err; exit 1 }
+	}'
+}
+
+# The bpf-oom command itself: policies by name from the policy directory,
+# status and list (text and JSON), events in text mode on a real OOM,
+# help and usage errors. One policy (oom_kernel_default in shadow mode, on
+# /cmd_cg) serves them all.
+cmd_test() {
+	T=/bpf-oom/tests	# the tests' policy directory
+	ver=$(cat /sys/module/bpf_oom/version)
+	wait_ms=$(cat /sys/module/bpf_oom/parameters/victim_wait_ms)
+	mkdir -p $CG/cmd_cg
+	id=$(stat -c %i $CG/cmd_cg)
+	# what status says with nothing attached (the counters vary: N)
+	counters_n() {
+		sed -E 's/(episodes|emitted|marked|waits|exited|reaped|expired|overflows) [0-9]+/\1 N/g'
+	}
+	st0=$($L status); st0_rc=$?
+	st0=$(echo "$st0" | counters_n)
+	js0=$($L status --json); js0_rc=$?
+
+	t=cmd_attach_by_name
+	out1=$(BPF_OOM_POLICY_DIR=$T $L attach -c /cmd_cg -D dry_run=1 oom_kernel_default 2>&1); rc1=$?
+	out2=$(BPF_OOM_POLICY_DIR=$T $L attach no_such_policy 2>&1); rc2=$?
+	out3=$(unset BPF_OOM_POLICY_DIR; $L attach no_such_policy 2>&1); rc3=$?
+	out4=$(BPF_OOM_POLICY_DIR=/nonexistent $L list --available -P $T 2>&1); rc4=$?
+	if [ "$rc1:$out1" != "0:attached oom_kernel_default ($T/oom_kernel_default.bpf.o) to cgroup /cmd_cg, pinned at /sys/fs/bpf/bpf-oom/cgroup-$id" ]; then
+		fail $t "attach by name: expected exit 0 and the attached line, got $rc1: $out1"
+	elif [ "$rc2:$out2" != "1:bpf-oom: no policy named no_such_policy in $T (BPF_OOM_POLICY_DIR; searched for $T/no_such_policy.bpf.o): 'bpf-oom list --available' lists the policies there; choose another directory (-P DIR or BPF_OOM_POLICY_DIR), or give the path of a .bpf.o" ]; then
+		fail $t "a missing name: expected exit 1 naming $T, got $rc2: $out2"
+	elif [ "$rc3" != 1 ] || ! echo "$out3" | grep -qF "bpf-oom: no policy named no_such_policy: the policy directory /usr/lib/bpf-oom/policies (the built-in default) cannot be read: No such file or directory; install the policies there (make -C bpf install)"; then
+		fail $t "a missing name, no BPF_OOM_POLICY_DIR: expected exit 1 naming the built-in directory, got $rc3: $out3"
+	elif [ "$rc4" != 0 ] || [ "$(echo "$out4" | head -n 1)" != "policy directory $T (-P)" ] ||
+	     ! echo "$out4" | grep -E "^lmkd_like +oom\+psi " | grep " some_threshold_ms" | grep -q " dry_run" ||
+	     ! echo "$out4" | grep -E "^psi_mem_guard +psi " | grep -q " parent_cgroup_id" ||
+	     echo "$out4" | grep -q "^bpf-oom-events"; then
+		fail $t "list --available -P over BPF_OOM_POLICY_DIR: expected $T with lmkd_like (oom+psi) and psi_mem_guard, no bpf-oom-events, got $rc4: $out4"
+	else
+		pass $t
+	fi
+
+	t=cmd_status_without_and_with_policy
+	st1=$($L status); st1_rc=$?
+	st1=$(echo "$st1" | counters_n)
+	js1=$($L status --json); js1_rc=$?
+	lj1=$($L list --json); lj1_rc=$?
+	head="kernel:           $(uname -r)
+module:           bpf_oom $ver loaded, BTF /sys/kernel/btf/bpf_oom"
+	counters="decision records: version 1, episodes N, emitted N, dropped 0
+OOM victims:      marked N, waits N, exited N, reaped N, expired N, overflows N, wait_ms $wait_ms"
+	want0="$head
+OOM policies:     none attached
+PSI triggers:     0
+$counters
+pinned links:     /sys/fs/bpf/bpf-oom: none"
+	want1="$head
+OOM policies:     1 attached
+PSI triggers:     0
+$counters
+pinned links:     /sys/fs/bpf/bpf-oom: cgroup-$id"
+	if [ "$st0_rc:$st0" != "0:$want0" ]; then
+		fail $t "nothing attached: expected exit 0 and
+$want0
+got $st0_rc:
+$st0"
+	elif [ "$st1_rc:$(echo "$st1" | head -n 8)" != "0:$want1" ] ||
+	     ! echo "$st1" | sed -n 9p | grep -q "^POLICY *ATTACHED TO *SINCE *INVOKED *HANDLED$" ||
+	     ! echo "$st1" | sed -n 10p | grep -qE "^oom_kernel_default +/cmd_cg +[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} +0 +0$" ||
+	     [ "$(echo "$st1" | wc -l)" != 10 ]; then
+		fail $t "one attached: expected exit 0 and
+$want1
+and a table row for oom_kernel_default on /cmd_cg, got $st1_rc:
+$st1"
+	else
+		pass $t
+	fi
+
+	# One JSON document each, that a parser accepts, with the fields expected.
+	t=cmd_json_documents_parse
+	err=
+	for bad in '{"a":1,}' '{"a":"x' '[1 2]' '{"a":01}' '{"a":"\x"}' '{} {}' '' "$(printf '{"a":"\001"}')"; do
+		printf '%s\n' "$bad" | json_ok >/dev/null && err="the JSON check accepts $bad"
+	done
+	printf '%s\n' '{"a":[1,-2.5e3,true,false,null,"\u00e9\n"],"b":{}}' | json_ok >/dev/null ||
+		err="the JSON check refuses a valid document"
+	aj=$(BPF_OOM_POLICY_DIR=$T $L list --available --json); aj_rc=$?
+	vstat0=$(echo "$js0" | json_ok) || err="${err:+$err; }status --json, nothing attached: $vstat0: $js0"
+	vstat1=$(echo "$js1" | json_ok) || err="${err:+$err; }status --json: $vstat1: $js1"
+	vlist1=$(echo "$lj1" | json_ok) || err="${err:+$err; }list --json: $vlist1: $lj1"
+	vavail=$(echo "$aj" | json_ok) || err="${err:+$err; }list --available --json: $vavail: $aj"
+	[ "$js0_rc$js1_rc$lj1_rc$aj_rc" = 0000 ] || err="${err:+$err; }exit status $js0_rc$js1_rc$lj1_rc$aj_rc, expected 0000"
+	mod="\"module\":\\{\"loaded\":true,\"version\":\"$ver\",\"btf\":true\\}"
+	pol="\"policies\":\\[\\{\"name\":\"oom_kernel_default\",\"system_wide\":false,\"cgroup_id\":$id,\"cgroup_path\":\"/cmd_cg\",\"since\":[0-9]+,\"invoked\":0,\"handled\":0\\}\\]"
+	psi='"psi":\{"triggers":0,"list":\[\]\}'
+	rec='"records":\{"version":1,"episodes":[0-9]+,"emitted":[0-9]+,"dropped":0\}'
+	vic="\"victims\":\\{\"marked\":[0-9]+,\"waits\":[0-9]+,\"exited\":[0-9]+,\"reaped\":[0-9]+,\"expired\":[0-9]+,\"overflows\":[0-9]+,\"wait_ms\":$wait_ms\\}"
+	echo "$js0" | grep -qxE "\\{\"kernel\":\"$(uname -r | sed 's/[.+]/\\&/g')\",$mod,\"policies\":\\[\\],$psi,$rec,$vic,\"pin_dir\":\"/sys/fs/bpf/bpf-oom\",\"pins\":\\[\\]\\}" ||
+		err="${err:+$err; }status --json, nothing attached, not as expected: $js0"
+	echo "$js1" | grep -qxE "\\{\"kernel\":\"[^\"]+\",$mod,$pol,$psi,$rec,$vic,\"pin_dir\":\"/sys/fs/bpf/bpf-oom\",\"pins\":\\[\"cgroup-$id\"\\]\\}" ||
+		err="${err:+$err; }status --json, one attached, not as expected: $js1"
+	echo "$lj1" | grep -qxE "\\{$pol,$psi,$rec\\}" ||
+		err="${err:+$err; }list --json not as expected: $lj1"
+	echo "$aj" | grep -qF "{\"name\":\"lmkd_like\",\"path\":\"$T/lmkd_like.bpf.o\",\"bpf_oom_ops\":[\"lmkd_like\"],\"bpf_psi_ops\":[\"lmkd_like_psi\"],\"knobs\":[" ||
+		err="${err:+$err; }list --available --json has no lmkd_like with both halves: $aj"
+	if [ -n "$err" ]; then fail $t "$err"; else pass $t; fi
+
+	# events in text mode: one record of a real memcg OOM, then exit 0.
+	t=cmd_events_text_record
+	$L events -n 1 >/tmp/cmd_events.out 2>/tmp/cmd_events.err &
+	ev=$!
+	i=0
+	while ! grep -q "following decision records" /tmp/cmd_events.err && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	echo 16777216 >$CG/cmd_cg/memory.max
+	echo 0 >$CG/cmd_cg/memory.swap.max 2>/dev/null
+	sh -c "echo \$\$ >/tmp/cmd_dd.pid; echo \$\$ >$CG/cmd_cg/cgroup.procs; exec dd if=/dev/zero of=/dev/null bs=64M count=1" 2>/dev/null
+	dd_rc=$?
+	dd=$(cat /tmp/cmd_dd.pid)
+	i=0
+	while kill -0 $ev 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	kill $ev 2>/dev/null
+	wait $ev
+	ev_rc=$?
+	line=$(cat /tmp/cmd_events.out)
+	ep=$(echo "$line" | sed -n 's/^.* episode \([0-9]*\) .*$/\1/p')
+	want="^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3} episode [1-9][0-9]* oom_kernel_default \\(cgroup\\): memcg_oom /cmd_cg, dry_run \\(dry_run\\) victim=dd\\[$dd\\] rss=[1-9][0-9]*kB swap=0kB adj=0 cgroup=$id kernel killed=dd\\[$dd\\] rss=[1-9][0-9]*kB swap=0kB adj=0 cgroup=$id, [0-9]+\\.[0-9] us\$"
+	if [ $ev_rc != 0 ]; then
+		fail $t "events -n 1: expected exit 0 after one record, got $ev_rc (dd exited $dd_rc): $(cat /tmp/cmd_events.err) $line"
+	elif [ $dd_rc != 137 ]; then
+		fail $t "dd in /cmd_cg was not killed by the OOM (exit $dd_rc)"
+	elif [ "$(echo "$line" | wc -l)" != 1 ] || ! echo "$line" | grep -qE "$want"; then
+		fail $t "expected one line matching $want, got: $line"
+	elif ! dmesg | grep -q "the kernel OOM killer decides (episode $ep)"; then
+		fail $t "the record's episode $ep is not the kernel log's"
+	else
+		pass $t
+	fi
+	$L detach -c /cmd_cg >/dev/null
+	rmdir $CG/cmd_cg
+
+	# --help for each command, exit 0 and its own usage; usage errors exit 2.
+	t=cmd_help_and_usage_errors
+	err=
+	for c in attach detach list status events; do
+		out=$($L $c --help); rc=$?
+		[ $rc = 0 ] && [ "$(echo "$out" | head -n 1 | cut -d' ' -f1-3)" = "usage: bpf-oom $c" ] ||
+			err="${err:+$err; }$c --help: exit $rc, first line '$(echo "$out" | head -n 1)'"
+		[ "$($L help $c)" = "$out" ] || err="${err:+$err; }help $c differs from $c --help"
+	done
+	out=$($L --help); rc=$?
+	[ $rc = 0 ] && [ "$(echo "$out" | grep -cE '^  (attach|detach|list|status|events|help) ')" = 6 ] ||
+		err="${err:+$err; }--help: exit $rc, not the 6 commands: $out"
+	out=$($L --version); rc=$?
+	[ "$rc:$out" = "0:bpf-oom $ver" ] || err="${err:+$err; }--version: expected 'bpf-oom $ver', got $rc: $out"
+	out=$($L attach --bogus oom_kernel_default 2>&1); rc=$?
+	[ $rc = 2 ] && [ "$(echo "$out" | head -n 1)" = "bpf-oom attach: unknown option '--bogus'" ] ||
+		err="${err:+$err; }attach --bogus: expected exit 2 and 'unknown option', got $rc: $out"
+	out=$($L status -x 2>&1); rc=$?
+	[ $rc = 2 ] && [ "$(echo "$out" | head -n 2)" = "bpf-oom status: unknown option '-x'
+usage: bpf-oom status [-j] [-p PINDIR]" ] ||
+		err="${err:+$err; }status -x: expected exit 2 and the usage, got $rc: $out"
+	out=$($L detach 2>&1); rc=$?
+	[ $rc = 2 ] || err="${err:+$err; }detach without a policy: expected exit 2, got $rc: $out"
+	out=$($L no_such_command 2>&1); rc=$?
+	[ $rc = 2 ] && [ "$(echo "$out" | head -n 1)" = "bpf-oom: unknown command 'no_such_command'" ] ||
+		err="${err:+$err; }an unknown command: expected exit 2, got $rc: $out"
+	if [ -n "$err" ]; then fail $t "$err"; else pass $t; fi
+}
+
+# status with the module unloaded: says so, with the fix, and exits 1.
+cmd_without_module_test() {
+	t=cmd_status_without_module
+	out=$($L status 2>/tmp/cmd_status.err); rc=$?
+	js=$($L status --json 2>/dev/null); jrc=$?
+	want="bpf-oom: the bpf_oom module is not loaded (/sys/module/bpf_oom missing): modprobe bpf_oom"
+	if [ "$rc:$out" != "1:kernel:           $(uname -r)
+module:           bpf_oom not loaded" ] || [ "$(cat /tmp/cmd_status.err)" != "$want" ]; then
+		fail $t "expected exit 1, 'not loaded' and '$want', got $rc: $out / $(cat /tmp/cmd_status.err)"
+	elif [ $jrc != 1 ] || ! echo "$js" | json_ok >/dev/null ||
+	     ! echo "$js" | grep -qF '"module":{"loaded":false,"version":null,"btf":false},"policies":null'; then
+		fail $t "status --json: expected exit 1 and a JSON document with loaded false, got $jrc: $js"
+	else
+		pass $t
+	fi
 }

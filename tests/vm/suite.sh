@@ -59,6 +59,7 @@ done
 . /bpf-oom/loader.sh
 loader_test
 psi_loader_test
+cmd_test
 
 # Every memcg the tests created is gone once nothing pins it: a leaked css
 # reference (a kfunc that takes one and never drops it) keeps it "dying".
@@ -104,11 +105,12 @@ else
 fi
 
 t=loader_without_module
-out=$(/bpf-oom/tests/bpf-oom-loader attach /bpf-oom/tests/loader_policy.bpf.o 2>&1)
+out=$(/bpf-oom/tests/bpf-oom attach /bpf-oom/tests/loader_policy.bpf.o 2>&1)
 case "$?:$out" in
 1:*"the bpf_oom module is not loaded"*) pass $t ;;
 *) fail $t "expected exit 1 and 'the bpf_oom module is not loaded', got: $out" ;;
 esac
+cmd_without_module_test
 
 # The test parameter exists only in the fault-injection build: the module
 # users get ignores it (and says so).
