@@ -220,6 +220,32 @@ psi_loader_test() {
 	esac
 	[ "$rc1$rc2$rc3" = 111 ] && pass $t
 
+	# oomd_like by name, its cgroups by path: the watched one gets the
+	# trigger (60 % "full" of 10 s), a missing path in a list is refused.
+	t=loader_attaches_oomd_like_by_paths
+	mkdir -p $CG/ow/a $CG/ow/b
+	out1=$(BPF_OOM_POLICY_DIR=/bpf-oom/tests $L attach -D cgroup=/ow -D omit=/ow/a,/ow/gone oomd_like 2>&1); rc1=$?
+	out2=$(BPF_OOM_POLICY_DIR=/bpf-oom/tests $L attach -D cgroup=/ow -D omit=/ow/a -D avoid=/ow/b oomd_like 2>&1); rc2=$?
+	list=$($L list)
+	case "$rc1:$out1" in
+	1:*"cgroup /sys/fs/cgroup/ow/gone: No such file or directory"*) ;;
+	*) fail $t "a missing cgroup in omit: expected exit 1 and ENOENT, got $rc1: $out1"; rc1=x ;;
+	esac
+	if [ "$rc1" = 1 ]; then
+		if [ $rc2 -ne 0 ] || [ ! -e /sys/fs/bpf/bpf-oom/system ] ||
+		   [ ! -e /sys/fs/bpf/bpf-oom/psi-oomd_like_psi ]; then
+			fail $t "attach: $rc2: $out2"
+		elif ! echo "$list" | grep -q "^oomd_like *system-wide" ||
+		     ! echo "$list" | grep -q "^[0-9]* */ow *memory *yes *6000000 *10000000"; then
+			fail $t "list does not show the OOM side and the trigger on /ow: $list"
+		else
+			pass $t
+		fi
+	fi
+	$L detach -s >/dev/null 2>&1
+	$L detach -m oomd_like_psi >/dev/null 2>&1
+	rmdir $CG/ow/a $CG/ow/b $CG/ow
+
 	# No CAP_BPF/CAP_SYS_ADMIN: a clear message, not a libbpf error.
 	t=loader_missing_capability
 	out=$(/bpf-oom/tests/run_without_caps $L attach $P 2>&1)
