@@ -44,8 +44,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <sys/prctl.h>
-
 #include "testlib.h"
 #include "earlyoom_like.skel.h"
 #include "lmkd_like.skel.h"
@@ -53,35 +51,8 @@
 
 #define MiB (1024UL * 1024)
 
-struct proc_spec {
-	int mib;
-	const char *adj;
-};
-
-static const struct proc_spec hi_spec = { 16, "900" }, lo_spec = { 64, "0" };
-
-static int touch(size_t bytes)
-{
-	char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return -1;
-	memset(p, 1, bytes);
-	return 0;
-}
-
-static int holder_fn(void *arg, int ready)
-{
-	const struct proc_spec *s = arg;
-
-	if (tl_write_file("/proc/self/oom_score_adj", s->adj))
-		return 9;
-	if (touch(s->mib * MiB))
-		return 10;
-	tl_child_ready(ready);
-	pause();
-	return 0;
-}
+static const struct tl_holder hi_spec = { .mib = 16, .adj = "900" },
+			       lo_spec = { .mib = 64, .adj = "0" };
 
 /* 32 MiB over and over above a 16 MiB memory.high: throttled, stalling */
 static int press_fn(void *arg, int ready)
@@ -183,8 +154,8 @@ static void lmk_round(enum lmk_round round)
 		goto out;
 
 	tl_shield_all(saved);
-	hi = tl_spawn_in_cg("lmk/hi", holder_fn, (void *)&hi_spec);
-	lo = tl_spawn_in_cg("lmk/lo", holder_fn, (void *)&lo_spec);
+	hi = tl_spawn_in_cg("lmk/hi", tl_holder_fn, (void *)&hi_spec);
+	lo = tl_spawn_in_cg("lmk/lo", tl_holder_fn, (void *)&lo_spec);
 	if (round != CRITICAL)
 		spin = tl_spawn_in_cg("lmk/spin", spin_fn, NULL);
 	if (!CHECK(hi > 0 && lo > 0 && (round == CRITICAL || spin > 0),
@@ -313,38 +284,11 @@ static void test_lmkd_like_shadow(void)
 
 /* ---- earlyoom_like ------------------------------------------------------ */
 
-struct eo_spec {
-	int mib;
-	const char *comm;
+static const struct tl_holder eo_specs[] = {
+	{ .mib = 96, .adj = "0", .comm = "eo_big" },
+	{ .mib = 48, .adj = "0", .comm = "eo_mid" },
+	{ .mib = 8, .adj = "0", .comm = "eo_pref" },
 };
-
-static const struct eo_spec eo_specs[] = {
-	{ 96, "eo_big" }, { 48, "eo_mid" }, { 8, "eo_pref" },
-};
-
-static int eo_holder_fn(void *arg, int ready)
-{
-	const struct eo_spec *s = arg;
-
-	if (prctl(PR_SET_NAME, s->comm) || tl_write_file("/proc/self/oom_score_adj", "0"))
-		return 9;
-	if (touch(s->mib * MiB))
-		return 10;
-	tl_child_ready(ready);
-	pause();
-	return 0;
-}
-
-static int ballast_fn(void *arg, int ready)
-{
-	if (tl_write_file("/proc/self/oom_score_adj", "-1000"))
-		return 9;
-	if (touch((long)arg * MiB))
-		return 10;
-	tl_child_ready(ready);
-	pause();
-	return 0;
-}
 
 enum eo_round { EO_PLAIN, EO_PREFER, EO_AVOID, EO_SHADOW };
 
@@ -389,7 +333,7 @@ static void eo_round(enum eo_round round)
 
 	tl_shield_all(saved);
 	for (i = 0; i < 3; i++) {
-		procs[i] = tl_spawn_in_cg("eo/procs", eo_holder_fn, (void *)&eo_specs[i]);
+		procs[i] = tl_spawn_in_cg("eo/procs", tl_holder_fn, (void *)&eo_specs[i]);
 		if (!CHECK(procs[i] > 0, "%s did not start: %d", eo_specs[i].comm, procs[i]))
 			goto out;
 	}
@@ -421,7 +365,8 @@ static void eo_round(enum eo_round round)
 	if (!CHECK(avail - total / 5 > 32, "MemAvailable %ld of %ld MiB: no room for the ballast",
 		   avail, total))
 		goto out;
-	ballast = tl_spawn_in_cg("eo/ballast", ballast_fn, (void *)(avail - total / 5));
+	ballast = tl_spawn_in_cg("eo/ballast", tl_holder_fn,
+				 &(struct tl_holder){ .mib = avail - total / 5, .adj = "-1000" });
 	if (!CHECK(ballast > 0, "ballast did not start: %d", ballast))
 		goto out;
 
