@@ -29,12 +29,10 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,25 +43,6 @@
 #define MAX_SMALL 2000
 
 static char kmsg[1 << 20];
-
-static int touch(size_t bytes)
-{
-	char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return -1;
-	memset(p, 1, bytes);
-	return 0;
-}
-
-static int hog_fn(void *arg, int ready)
-{
-	if (touch((long)arg * MiB))
-		return 10;
-	tl_child_ready(ready);
-	pause();
-	return 0;
-}
 
 /*
  * @n small processes in @cg: forked from inside @cg, so that what a fork
@@ -107,7 +86,7 @@ static int spawn_grower(const char *cg, int mib, int *done_fd)
 		if (tl_cg_enter(cg, 0))
 			_exit(112);
 		for (i = 0; i < mib; i++)
-			if (touch(MiB))
+			if (tl_touch(MiB))
 				_exit(11);
 		if (write(done[1], "d", 1) != 1)
 			_exit(12);
@@ -141,30 +120,6 @@ static int wait_dead(const int *pids, int n)
 			usleep(10000);
 	}
 	return left;
-}
-
-static void wait_done(int fd)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	char c;
-
-	if (poll(&pfd, 1, 60000) == 1 && read(fd, &c, 1) < 0)
-		printf("# done pipe: %s\n", strerror(errno));
-	close(fd);
-	usleep(300000);
-}
-
-/* The "Killed process" pids since @fd was opened; the text stays in kmsg[]. */
-static int read_kills(int fd, int *pids, int max)
-{
-	const char *k;
-	int n = 0;
-
-	tl_kmsg_read(fd, kmsg, sizeof(kmsg));
-	for (k = strstr(kmsg, "Killed process "); k; k = strstr(k + 1, "Killed process "))
-		if (n < max)
-			pids[n++] = atoi(k + strlen("Killed process "));
-	return n;
 }
 
 /* ---- decision records ------------------------------------------------- */
@@ -305,7 +260,7 @@ static void hog_round(bool dry_run)
 	if (!CHECK_OK(spawn_small("olt/term", MAX_SMALL, small), "2,000 small processes"))
 		goto out;
 	for (i = 0; i < 3; i++) {
-		svc[i] = tl_spawn_in_cg("olt/svc", hog_fn, (void *)8L);
+		svc[i] = tl_spawn_in_cg("olt/svc", tl_holder_fn, &(struct tl_holder){ .mib = 8 });
 		if (!CHECK(svc[i] > 0, "svc process %d did not start", i))
 			goto out;
 	}
@@ -323,8 +278,8 @@ static void hog_round(bool dry_run)
 		tl_events_stop(&ev, events_out, sizeof(events_out), events_err, sizeof(events_err));
 		goto out;
 	}
-	wait_done(done);
-	nkills = read_kills(kfd, kills, 8);
+	tl_wait_done(done, "done pipe");
+	nkills = tl_kmsg_kills(kfd, kmsg, sizeof(kmsg), kills, NULL, 8);
 	close(kfd);
 
 	/* one record: the policy's kill, or its dry-run choice and the kernel's */
@@ -405,11 +360,11 @@ static void group_round(bool dry_run)
 	tl_cg_write("olg", "memory.swap.max", "0");
 	if (!CHECK_OK(spawn_small("olg/term", 50, small), "50 small processes"))
 		goto out;
-	big = tl_spawn_in_cg("olg/term", hog_fn, (void *)16L);
+	big = tl_spawn_in_cg("olg/term", tl_holder_fn, &(struct tl_holder){ .mib = 16 });
 	if (!CHECK(big > 0, "the 16 MiB process did not start"))
 		goto out;
 	for (i = 0; i < 3; i++) {
-		svc[i] = tl_spawn_in_cg("olg/svc", hog_fn, (void *)12L);
+		svc[i] = tl_spawn_in_cg("olg/svc", tl_holder_fn, &(struct tl_holder){ .mib = 12 });
 		if (!CHECK(svc[i] > 0, "svc process %d did not start", i))
 			goto out;
 	}
@@ -434,8 +389,8 @@ static void group_round(bool dry_run)
 		tl_events_stop(&ev, events_out, sizeof(events_out), events_err, sizeof(events_err));
 		goto out;
 	}
-	wait_done(done);
-	nkills = read_kills(kfd, kills, 16);
+	tl_wait_done(done, "done pipe");
+	nkills = tl_kmsg_kills(kfd, kmsg, sizeof(kmsg), kills, NULL, 16);
 	close(kfd);
 
 	/* one record per OOM the policy saw, each naming a process of svc */

@@ -24,12 +24,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -235,64 +233,14 @@ static int set_adj(int adj)
 	return tl_write_file("/proc/self/oom_score_adj", v);
 }
 
-static int touch(size_t bytes)
-{
-	char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return -1;
-	memset(p, 1, bytes);
-	return 0;
-}
-
-/*
- * @mib MiB in one page per 2 MiB of address space: half of it resident,
- * half in the page tables that map it (one page of PTEs per page), so that
- * the page-table term of the score counts as much as RSS.
- */
-static int touch_sparse(int mib)
-{
-	size_t n = mib * 128UL, i;
-	char *p = mmap(NULL, n * 2 * MiB, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-	if (p == MAP_FAILED)
-		return -1;
-	/*
-	 * One 4 KiB page per touch, not a transparent huge page; a kernel
-	 * without THP (Debian's PREEMPT_RT flavour) refuses the advice with
-	 * -EINVAL, and has no huge pages to avoid.
-	 */
-	if (madvise(p, n * 2 * MiB, MADV_NOHUGEPAGE) && errno != EINVAL)
-		return -1;
-	for (i = 0; i < n; i++)
-		p[i * 2 * MiB] = 1;
-	return 0;
-}
-
-#define SPARSE (1L << 31)
-
-/* A task of the topology: oom_score_adj, its memory, then wait to die. */
-static int task_fn(void *arg, int ready)
-{
-	long v = (long)arg;
-	int mib = v & 0x7fffffff;
-
-	if (set_adj((int)(v >> 32)))
-		return 10;
-	if (v & SPARSE ? touch_sparse(mib) : touch(mib * MiB)) {
-		fprintf(stderr, "# task of %d MiB%s: %s\n", mib, v & SPARSE ? " (sparse)" : "", strerror(errno));
-		return 11;
-	}
-	tl_child_ready(ready);
-	pause();
-	return 0;
-}
-
+/* A task of the topology: oom_score_adj @adj, @mib MiB, then it waits to die. */
 static int spawn_task(const char *cg, int mib, int adj, bool sparse)
 {
-	return tl_spawn_in_cg(cg, task_fn,
-			      (void *)(((long)adj << 32) | (sparse ? SPARSE : 0) | (unsigned int)mib));
+	char v[16];
+	struct tl_holder h = { .mib = mib, .adj = v, .sparse = sparse };
+
+	snprintf(v, sizeof(v), "%d", adj);
+	return tl_spawn_in_cg(cg, tl_holder_fn, &h);
 }
 
 /*
@@ -325,7 +273,7 @@ static int spawn_trigger(const char *cg, int mib, int adj, int *done_fd)
 		if (tl_cg_enter(cg, 0) || set_adj(adj) || read(go[0], &c, 1) != 1)
 			_exit(112);
 		for (i = 0; i < mib; i++)
-			if (touch(MiB))
+			if (tl_touch(MiB))
 				_exit(11);
 		if (write(done[1], "d", 1) != 1)
 			_exit(12);
@@ -346,34 +294,6 @@ static int spawn_trigger(const char *cg, int mib, int adj, int *done_fd)
 }
 
 static char kmsg[1 << 20];
-
-/*
- * The "Killed process" pids logged since @fd was opened, in order; the
- * log's text stays in kmsg[].
- */
-static int read_kills(int fd, int *pids, int max)
-{
-	const char *k;
-	int n = 0;
-
-	tl_kmsg_read(fd, kmsg, sizeof(kmsg));
-	for (k = strstr(kmsg, "Killed process "); k; k = strstr(k + 1, "Killed process "))
-		if (n < max)
-			pids[n++] = atoi(k + strlen("Killed process "));
-	return n;
-}
-
-/* Wait for the trigger to be done or dead, then 300 ms for a late kill. */
-static void wait_trigger(int done_fd)
-{
-	struct pollfd pfd = { .fd = done_fd, .events = POLLIN };
-	char c;
-
-	if (poll(&pfd, 1, 60000) == 1 && read(done_fd, &c, 1) < 0)
-		printf("# trigger's done pipe: %s\n", strerror(errno));
-	close(done_fd);
-	usleep(300000);
-}
 
 static void topo_destroy(const struct topo *t)
 {
@@ -453,8 +373,8 @@ static void oracle_run(struct oom_kernel_default_bpf *skel, struct topo *t, stru
 		topo_destroy(t);
 		return;
 	}
-	wait_trigger(done_fd);
-	nkills = read_kills(kfd, kills, MAX_KILLS);
+	tl_wait_done(done_fd, "trigger's done pipe");
+	nkills = tl_kmsg_kills(kfd, kmsg, sizeof(kmsg), kills, NULL, MAX_KILLS);
 	close(kfd);
 	n = __atomic_load_n(&bss->nr_choices, __ATOMIC_ACQUIRE) - first;
 
@@ -640,8 +560,8 @@ static void designed(bool dry_run)
 	trigger = spawn_trigger("okd/t", 22, 0, &done_fd);
 	if (!CHECK(trigger > 0, "trigger did not start"))
 		goto out;
-	wait_trigger(done_fd);
-	nkills = read_kills(kfd, kills, MAX_KILLS);
+	tl_wait_done(done_fd, "trigger's done pipe");
+	nkills = tl_kmsg_kills(kfd, kmsg, sizeof(kmsg), kills, NULL, MAX_KILLS);
 	close(kfd);
 
 	CHECK_EQ(nkills, 1, "kills");

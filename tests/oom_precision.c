@@ -40,39 +40,6 @@
 #define TRACEFS "/sys/kernel/tracing"
 #define MAX_KILLS 8
 
-struct kill {
-	double ts;	/* kernel log time, seconds */
-	int pid;
-};
-
-/* The "Killed process" records logged since @fd was opened, with their times. */
-static int read_kills(int fd, struct kill *kills, int max)
-{
-	char rec[2048];
-	int n = 0;
-	ssize_t len;
-
-	for (;;) {
-		char *msg, *k;
-
-		len = read(fd, rec, sizeof(rec) - 1);
-		if (len < 0 && errno == EPIPE)
-			continue;
-		if (len <= 0)
-			break;
-		rec[len] = 0;
-		/* "prio,seq,ts_usec,flags;message" */
-		msg = strchr(rec, ';');
-		k = msg ? strstr(msg, "Killed process ") : NULL;
-		if (!k || n >= max)
-			continue;
-		kills[n].ts = strtoull(strchr(strchr(rec, ',') + 1, ',') + 1, NULL, 10) / 1e6;
-		kills[n].pid = atoi(k + strlen("Killed process "));
-		n++;
-	}
-	return n;
-}
-
 /* ---- optional tracing (BPF_OOM_TRACE=1) -------------------------------- */
 
 static bool tracing, trace_all;
@@ -175,7 +142,8 @@ static int hog_of(const int pids[NR_HOGS], int pid)
 
 static void run_episode(struct episode *ep)
 {
-	struct kill kills[MAX_KILLS];
+	int kill_pid[MAX_KILLS];
+	double kill_ts[MAX_KILLS];
 	int pids[NR_HOGS], status, done = -1, kfd, i;
 	struct pollfd pfd;
 	char c;
@@ -196,11 +164,11 @@ static void run_episode(struct episode *ep)
 	usleep(300000);
 	if (done >= 0)
 		close(done);
-	ep->kills = read_kills(kfd, kills, MAX_KILLS);
+	ep->kills = tl_kmsg_kills(kfd, NULL, 0, kill_pid, kill_ts, MAX_KILLS);
 	close(kfd);
 	ep->oom_kill = (int)tl_cg_event("oom_test", "oom_kill");
 	for (i = 0; i < ep->kills && i < MAX_KILLS; i++) {
-		int k = hog_of(pids, kills[i].pid);
+		int k = hog_of(pids, kill_pid[i]);
 		size_t len = strlen(ep->victims);
 
 		if (i == 0)
@@ -209,7 +177,7 @@ static void run_episode(struct episode *ep)
 			 k >= 0 ? topo_hogs[k].cg + strlen("oom_test/") : "other");
 	}
 	if (ep->kills > 1)
-		ep->gap_ms = (kills[1].ts - kills[0].ts) * 1e3;
+		ep->gap_ms = (kill_ts[1] - kill_ts[0]) * 1e3;
 	if (tracing && (ep->kills > 1 || trace_all))
 		trace_dump();
 	else if (tracing)
@@ -376,7 +344,8 @@ static int anon_fn(void *arg, int ready)
  */
 static void test_oom_forward_progress_pinned(void)
 {
-	struct kill kills[MAX_KILLS];
+	int kill_pid[MAX_KILLS];
+	double kill_ts[MAX_KILLS];
 	struct oom_policies_bpf *skel;
 	struct bpf_link *link = NULL;
 	int pinner = -1, holder = -1, grower = -1, kfd = -1, n, pid;
@@ -401,15 +370,15 @@ static void test_oom_forward_progress_pinned(void)
 	if (pid == grower)
 		grower = -1;
 	usleep(300000);
-	n = read_kills(kfd, kills, MAX_KILLS);
+	n = tl_kmsg_kills(kfd, NULL, 0, kill_pid, kill_ts, MAX_KILLS);
 	CHECK(n == 2, "expected 2 kills (the pinner, then the grower), got %d", n);
 	if (n >= 2) {
-		double gap = (kills[1].ts - kills[0].ts) * 1e3;
+		double gap = (kill_ts[1] - kill_ts[0]) * 1e3;
 
 		printf("# pinned: second kill %.1f ms after the first (bound: victim_wait_ms)\n", gap);
-		CHECK(kills[0].pid == pinner && kills[1].pid == pid,
-		      "kills: expected %d then %d, got %d then %d", pinner, pid, kills[0].pid,
-		      kills[1].pid);
+		CHECK(kill_pid[0] == pinner && kill_pid[1] == pid,
+		      "kills: expected %d then %d, got %d then %d", pinner, pid, kill_pid[0],
+		      kill_pid[1]);
 		CHECK(gap < 3000, "the second kill came %.0f ms after the first: it waited for the bound, not for the exit",
 		      gap);
 	}
@@ -475,7 +444,8 @@ static char proc_state(int pid)
  */
 static void test_oom_forward_progress_stuck(void)
 {
-	struct kill kills[MAX_KILLS];
+	int kill_pid[MAX_KILLS];
+	double kill_ts[MAX_KILLS];
 	struct oom_policies_bpf *skel;
 	struct bpf_link *link = NULL;
 	int stuck = -1, grower = -1, kfd = -1, n, i;
@@ -507,16 +477,16 @@ static void test_oom_forward_progress_stuck(void)
 	skel->bss->target_pid = grower;
 	CHECK_EQ(tl_wait_any(NULL, 60000), grower, "the grower's death");
 	usleep(300000);
-	n = read_kills(kfd, kills, MAX_KILLS);
+	n = tl_kmsg_kills(kfd, NULL, 0, kill_pid, kill_ts, MAX_KILLS);
 	CHECK(n == 2, "expected 2 kills (the stuck task, then the grower), got %d", n);
 	if (n >= 2) {
-		double gap = (kills[1].ts - kills[0].ts) * 1e3;
+		double gap = (kill_ts[1] - kill_ts[0]) * 1e3;
 
 		printf("# stuck: second kill %.0f ms after the first (victim_wait_ms 1000; the reaper gives up after 3000)\n",
 		       gap);
-		CHECK(kills[0].pid == stuck && kills[1].pid == grower,
-		      "kills: expected %d then %d, got %d then %d", stuck, grower, kills[0].pid,
-		      kills[1].pid);
+		CHECK(kill_pid[0] == stuck && kill_pid[1] == grower,
+		      "kills: expected %d then %d, got %d then %d", stuck, grower, kill_pid[0],
+		      kill_pid[1]);
 		/* the bound counts in jiffies: up to one tick (10 ms at HZ=100) less */
 		CHECK(gap >= 990, "the second kill came %.0f ms after the first, before victim_wait_ms (1000)",
 		      gap);

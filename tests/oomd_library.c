@@ -44,18 +44,8 @@
 
 #define MiB (1024UL * 1024)
 
-static int hold_fn(void *arg, int ready)
-{
-	size_t sz = (size_t)arg * MiB;
-	char *p = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return 10;
-	memset(p, 1, sz);
-	tl_child_ready(ready);
-	pause();
-	return 0;
-}
+static const struct tl_holder big_spec = { .mib = 160 }, small_spec = { .mib = 8 },
+	idle_spec = { .mib = 4 };
 
 /* touch every page of @arg MiB, over and over */
 static int churn_fn(void *arg, int ready)
@@ -182,10 +172,10 @@ static void oomd_round(enum round round)
 	if (!CHECK_OK(oomd_like_bpf__load(skel), "load oomd_like"))
 		goto out;
 
-	big = tl_spawn_in_cg("oomd/big", hold_fn, (void *)160);
-	small = tl_spawn_in_cg("oomd/small", hold_fn, (void *)8);
-	idle1 = tl_spawn_in_cg(idle_cg, hold_fn, (void *)4);
-	idle2 = tl_spawn_in_cg(idle_cg, hold_fn, (void *)4);
+	big = tl_spawn_in_cg("oomd/big", tl_holder_fn, (void *)&big_spec);
+	small = tl_spawn_in_cg("oomd/small", tl_holder_fn, (void *)&small_spec);
+	idle1 = tl_spawn_in_cg(idle_cg, tl_holder_fn, (void *)&idle_spec);
+	idle2 = tl_spawn_in_cg(idle_cg, tl_holder_fn, (void *)&idle_spec);
 	if (!CHECK(big > 0 && small > 0 && idle1 > 0 && idle2 > 0,
 		   "processes did not start: %d %d %d %d", big, small, idle1, idle2))
 		goto out;

@@ -44,8 +44,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <sys/prctl.h>
-
 #include "testlib.h"
 #include "earlyoom_like.skel.h"
 #include "lmkd_like.skel.h"
@@ -53,35 +51,8 @@
 
 #define MiB (1024UL * 1024)
 
-struct proc_spec {
-	int mib;
-	const char *adj;
-};
-
-static const struct proc_spec hi_spec = { 16, "900" }, lo_spec = { 64, "0" };
-
-static int touch(size_t bytes)
-{
-	char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return -1;
-	memset(p, 1, bytes);
-	return 0;
-}
-
-static int holder_fn(void *arg, int ready)
-{
-	const struct proc_spec *s = arg;
-
-	if (tl_write_file("/proc/self/oom_score_adj", s->adj))
-		return 9;
-	if (touch(s->mib * MiB))
-		return 10;
-	tl_child_ready(ready);
-	pause();
-	return 0;
-}
+static const struct tl_holder hi_spec = { .mib = 16, .adj = "900" },
+			       lo_spec = { .mib = 64, .adj = "0" };
 
 /* 32 MiB over and over above a 16 MiB memory.high: throttled, stalling */
 static int press_fn(void *arg, int ready)
@@ -151,57 +122,130 @@ static long long rec_victim_pid(const char *rec)
 	return tl_json_num(rec, "\"victim\":{", "pid", &v) ? -1 : v;
 }
 
+/*
+ * A round of a policy with two halves (bpf_oom_ops and bpf_psi_ops) under
+ * memory pressure: /@top and its cgroups @cgs, of which @top/press holds
+ * the throttled process (@press); every process shielded (-1000, restored
+ * at the end) but the ones the round starts; the decision records followed
+ * (@ev) while the policy is attached (@l_oom, @l_psi).
+ */
+struct pressure_round {
+	const char *top;
+	const char *const *cgs;
+	int ncg;
+	struct tl_saved_adj *saved;
+	struct tl_events ev;
+	struct bpf_link *l_oom, *l_psi;
+	int press;
+};
+
+/* The round's cgroups afresh, @top/press throttled (16 MiB memory.high, no swap); all shielded. */
+static bool round_cgroups(struct pressure_round *r)
+{
+	char top[32], press[32];
+	int i;
+
+	for (i = r->ncg - 1; i >= 0; i--)
+		tl_cg_destroy(r->cgs[i]);
+	tl_cg_destroy(r->top);
+	snprintf(top, sizeof(top), "mkdir /%s", r->top);
+	if (!CHECK_OK(tl_cg_create(r->top), top) ||
+	    !CHECK_OK(tl_cg_write(r->top, "cgroup.subtree_control", "+memory"), "+memory"))
+		return false;
+	for (i = 0; i < r->ncg; i++)
+		if (!CHECK(tl_cg_create(r->cgs[i]) == 0, "mkdir %s", r->cgs[i]))
+			return false;
+	snprintf(press, sizeof(press), "%s/press", r->top);
+	tl_cg_write(press, "memory.swap.max", "0");
+	if (!CHECK_OK(tl_cg_write(press, "memory.high", "16777216"), "press memory.high"))
+		return false;
+	tl_shield_all(r->saved);
+	return true;
+}
+
+/* Follow the records (the follower shielded too), attach both halves of @name, press. */
+static bool round_start(struct pressure_round *r, struct bpf_map *oom, struct bpf_map *psi,
+			const char *name)
+{
+	char path[64], what[64];
+
+	if (!CHECK_OK(tl_events_start(&r->ev), "bpf-oom events --json"))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", r->ev.pid);
+	tl_write_file(path, "-1000");
+
+	r->l_oom = bpf_map__attach_struct_ops(oom);
+	r->l_psi = bpf_map__attach_struct_ops(psi);
+	snprintf(what, sizeof(what), "attach %s (OOM side)", name);
+	if (!CHECK_PTR(r->l_oom, what))
+		return false;
+	snprintf(what, sizeof(what), "attach %s (PSI side)", name);
+	if (!CHECK_PTR(r->l_psi, what))
+		return false;
+	snprintf(path, sizeof(path), "%s/press", r->top);
+	r->press = tl_spawn_in_cg(path, press_fn, NULL);
+	return CHECK(r->press > 0, "the pressure did not start: %d", r->press);
+}
+
+/* Stop following the records (into events_out): none may have been lost. */
+static void round_stop_events(struct pressure_round *r)
+{
+	int rc = tl_events_stop(&r->ev, events_out, sizeof(events_out), events_err,
+				sizeof(events_err));
+
+	r->ev.pid = -1;
+	CHECK_EQ(rc, 0, "bpf-oom events exit status (3: records lost)");
+}
+
+/* Undo the round, killing the pressure and the @n processes @pids that live. */
+static void round_end(struct pressure_round *r, const int *pids, int n)
+{
+	int i;
+
+	if (r->ev.pid > 0)
+		tl_events_stop(&r->ev, events_out, sizeof(events_out), events_err,
+			       sizeof(events_err));
+	bpf_link__destroy(r->l_psi);
+	bpf_link__destroy(r->l_oom);
+	if (r->press > 0)
+		tl_reap(r->press, SIGKILL);
+	for (i = 0; i < n; i++)
+		if (pids[i] > 0 && alive(pids[i]))
+			tl_reap(pids[i], SIGKILL);
+	if (r->saved)
+		tl_unshield_all(r->saved);
+	free(r->saved);
+	for (i = r->ncg - 1; i >= 0; i--)
+		tl_cg_destroy(r->cgs[i]);
+	tl_cg_destroy(r->top);
+}
+
 enum lmk_round { MEDIUM, CRITICAL, SHADOW };
 
 static void lmk_round(enum lmk_round round)
 {
 	static const char *const cgs[] = { "lmk/hi", "lmk/lo", "lmk/press", "lmk/spin" };
 	struct lmkd_like_bpf *skel = lmkd_like_bpf__open();
-	struct bpf_link *l_oom = NULL, *l_psi = NULL;
-	struct tl_saved_adj *saved = calloc(1, sizeof(*saved));
-	int hi = -1, lo = -1, press = -1, spin = -1, i, n, rc, kills_seen = 0;
-	struct tl_events ev = { .pid = -1 };
-	char adj_path[64];
+	struct pressure_round r = {
+		.top = "lmk", .cgs = cgs, .ncg = 4, .ev = { .pid = -1 }, .press = -1,
+		.saved = calloc(1, sizeof(struct tl_saved_adj)),
+	};
+	int hi = -1, lo = -1, spin = -1, i, n, kills_seen = 0;
 	const char *rec;
 
-	if (!CHECK_PTR(skel, "open lmkd_like") || !CHECK_PTR(saved, "calloc"))
+	if (!CHECK_PTR(skel, "open lmkd_like") || !CHECK_PTR(r.saved, "calloc"))
 		goto out;
 	skel->rodata->dry_run = round == SHADOW;
-	if (!CHECK_OK(lmkd_like_bpf__load(skel), "load lmkd_like"))
-		goto out;
-	for (i = 3; i >= 0; i--)
-		tl_cg_destroy(cgs[i]);
-	tl_cg_destroy("lmk");
-	if (!CHECK_OK(tl_cg_create("lmk"), "mkdir /lmk") ||
-	    !CHECK_OK(tl_cg_write("lmk", "cgroup.subtree_control", "+memory"), "+memory"))
-		goto out;
-	for (i = 0; i < 4; i++)
-		if (!CHECK(tl_cg_create(cgs[i]) == 0, "mkdir %s", cgs[i]))
-			goto out;
-	tl_cg_write("lmk/press", "memory.swap.max", "0");
-	if (!CHECK_OK(tl_cg_write("lmk/press", "memory.high", "16777216"), "press memory.high"))
+	if (!CHECK_OK(lmkd_like_bpf__load(skel), "load lmkd_like") || !round_cgroups(&r))
 		goto out;
 
-	tl_shield_all(saved);
-	hi = tl_spawn_in_cg("lmk/hi", holder_fn, (void *)&hi_spec);
-	lo = tl_spawn_in_cg("lmk/lo", holder_fn, (void *)&lo_spec);
+	hi = tl_spawn_in_cg("lmk/hi", tl_holder_fn, (void *)&hi_spec);
+	lo = tl_spawn_in_cg("lmk/lo", tl_holder_fn, (void *)&lo_spec);
 	if (round != CRITICAL)
 		spin = tl_spawn_in_cg("lmk/spin", spin_fn, NULL);
 	if (!CHECK(hi > 0 && lo > 0 && (round == CRITICAL || spin > 0),
-		   "processes did not start: hi %d lo %d spin %d", hi, lo, spin))
-		goto out;
-	if (!CHECK_OK(tl_events_start(&ev), "bpf-oom events --json"))
-		goto out;
-	snprintf(adj_path, sizeof(adj_path), "/proc/%d/oom_score_adj", ev.pid);
-	tl_write_file(adj_path, "-1000");
-
-	l_oom = bpf_map__attach_struct_ops(skel->maps.lmkd_like);
-	l_psi = bpf_map__attach_struct_ops(skel->maps.lmkd_like_psi);
-	if (!CHECK_PTR(l_oom, "attach lmkd_like (OOM side)") ||
-	    !CHECK_PTR(l_psi, "attach lmkd_like (PSI side)"))
-		goto out;
-	press = tl_spawn_in_cg("lmk/press", press_fn, NULL);
-	if (!CHECK(press > 0, "the pressure did not start: %d", press))
+		   "processes did not start: hi %d lo %d spin %d", hi, lo, spin) ||
+	    !round_start(&r, skel->maps.lmkd_like, skel->maps.lmkd_like_psi, "lmkd_like"))
 		goto out;
 
 	switch (round) {
@@ -229,11 +273,9 @@ static void lmk_round(enum lmk_round round)
 		CHECK_EQ(skel->bss->declared, 0, "OOMs declared in shadow mode");
 		break;
 	}
-	tl_reap(press, SIGKILL);
-	press = -1;
-	rc = tl_events_stop(&ev, events_out, sizeof(events_out), events_err, sizeof(events_err));
-	ev.pid = -1;
-	CHECK_EQ(rc, 0, "bpf-oom events exit status (3: records lost)");
+	tl_reap(r.press, SIGKILL);
+	r.press = -1;
+	round_stop_events(&r);
 
 	/* the records: every kill (or dry run) caused by a PSI trigger, in order */
 	for (rec = events_out, n = 0; *rec; rec = strchr(rec, '\n') + 1, n++) {
@@ -275,24 +317,7 @@ static void lmk_round(enum lmk_round round)
 	if (tl_failed())
 		printf("# events output:\n%s# events stderr:\n%s", events_out, events_err);
 out:
-	if (ev.pid > 0)
-		tl_events_stop(&ev, events_out, sizeof(events_out), events_err, sizeof(events_err));
-	bpf_link__destroy(l_psi);
-	bpf_link__destroy(l_oom);
-	if (press > 0)
-		tl_reap(press, SIGKILL);
-	if (spin > 0)
-		tl_reap(spin, SIGKILL);
-	if (hi > 0 && alive(hi))
-		tl_reap(hi, SIGKILL);
-	if (lo > 0 && alive(lo))
-		tl_reap(lo, SIGKILL);
-	if (saved)
-		tl_unshield_all(saved);
-	free(saved);
-	for (i = 3; i >= 0; i--)
-		tl_cg_destroy(cgs[i]);
-	tl_cg_destroy("lmk");
+	round_end(&r, (int[]){ spin, hi, lo }, 3);
 	lmkd_like_bpf__destroy(skel);
 }
 
@@ -313,38 +338,11 @@ static void test_lmkd_like_shadow(void)
 
 /* ---- earlyoom_like ------------------------------------------------------ */
 
-struct eo_spec {
-	int mib;
-	const char *comm;
+static const struct tl_holder eo_specs[] = {
+	{ .mib = 96, .adj = "0", .comm = "eo_big" },
+	{ .mib = 48, .adj = "0", .comm = "eo_mid" },
+	{ .mib = 8, .adj = "0", .comm = "eo_pref" },
 };
-
-static const struct eo_spec eo_specs[] = {
-	{ 96, "eo_big" }, { 48, "eo_mid" }, { 8, "eo_pref" },
-};
-
-static int eo_holder_fn(void *arg, int ready)
-{
-	const struct eo_spec *s = arg;
-
-	if (prctl(PR_SET_NAME, s->comm) || tl_write_file("/proc/self/oom_score_adj", "0"))
-		return 9;
-	if (touch(s->mib * MiB))
-		return 10;
-	tl_child_ready(ready);
-	pause();
-	return 0;
-}
-
-static int ballast_fn(void *arg, int ready)
-{
-	if (tl_write_file("/proc/self/oom_score_adj", "-1000"))
-		return 9;
-	if (touch((long)arg * MiB))
-		return 10;
-	tl_child_ready(ready);
-	pause();
-	return 0;
-}
 
 enum eo_round { EO_PLAIN, EO_PREFER, EO_AVOID, EO_SHADOW };
 
@@ -352,17 +350,17 @@ static void eo_round(enum eo_round round)
 {
 	static const char *const cgs[] = { "eo/procs", "eo/press", "eo/ballast" };
 	struct earlyoom_like_bpf *skel = earlyoom_like_bpf__open();
-	struct bpf_link *l_oom = NULL, *l_psi = NULL;
-	struct tl_saved_adj *saved = calloc(1, sizeof(*saved));
-	int procs[3] = { -1, -1, -1 }, press = -1, ballast = -1, want, i, n, rc, seen = 0;
-	struct tl_events ev = { .pid = -1 };
+	struct pressure_round r = {
+		.top = "eo", .cgs = cgs, .ncg = 3, .ev = { .pid = -1 }, .press = -1,
+		.saved = calloc(1, sizeof(struct tl_saved_adj)),
+	};
+	int procs[3] = { -1, -1, -1 }, ballast = -1, want, i, n, seen = 0;
 	long total, avail;
-	char adj_path[64];
 	const char *rec;
 
 	/* the victim the rule names: eo_big, or eo_pref (+300), or eo_mid (eo_big -300) */
 	want = round == EO_PREFER ? 2 : round == EO_AVOID ? 1 : 0;
-	if (!CHECK_PTR(skel, "open earlyoom_like") || !CHECK_PTR(saved, "calloc"))
+	if (!CHECK_PTR(skel, "open earlyoom_like") || !CHECK_PTR(r.saved, "calloc"))
 		goto out;
 	skel->rodata->dry_run = round == EO_SHADOW;
 	skel->rodata->mem_min_percent = 25;
@@ -372,38 +370,16 @@ static void eo_round(enum eo_round round)
 		strcpy((char *)skel->rodata->prefer_comm[0], "eo_pref");
 	if (round == EO_AVOID)
 		strcpy((char *)skel->rodata->avoid_comm[0], "eo_big");
-	if (!CHECK_OK(earlyoom_like_bpf__load(skel), "load earlyoom_like"))
-		goto out;
-	for (i = 2; i >= 0; i--)
-		tl_cg_destroy(cgs[i]);
-	tl_cg_destroy("eo");
-	if (!CHECK_OK(tl_cg_create("eo"), "mkdir /eo") ||
-	    !CHECK_OK(tl_cg_write("eo", "cgroup.subtree_control", "+memory"), "+memory"))
-		goto out;
-	for (i = 0; i < 3; i++)
-		if (!CHECK(tl_cg_create(cgs[i]) == 0, "mkdir %s", cgs[i]))
-			goto out;
-	tl_cg_write("eo/press", "memory.swap.max", "0");
-	if (!CHECK_OK(tl_cg_write("eo/press", "memory.high", "16777216"), "press memory.high"))
+	if (!CHECK_OK(earlyoom_like_bpf__load(skel), "load earlyoom_like") || !round_cgroups(&r))
 		goto out;
 
-	tl_shield_all(saved);
 	for (i = 0; i < 3; i++) {
-		procs[i] = tl_spawn_in_cg("eo/procs", eo_holder_fn, (void *)&eo_specs[i]);
+		procs[i] = tl_spawn_in_cg("eo/procs", tl_holder_fn, (void *)&eo_specs[i]);
 		if (!CHECK(procs[i] > 0, "%s did not start: %d", eo_specs[i].comm, procs[i]))
 			goto out;
 	}
-	if (!CHECK_OK(tl_events_start(&ev), "bpf-oom events --json"))
-		goto out;
-	snprintf(adj_path, sizeof(adj_path), "/proc/%d/oom_score_adj", ev.pid);
-	tl_write_file(adj_path, "-1000");
-	l_oom = bpf_map__attach_struct_ops(skel->maps.earlyoom_like);
-	l_psi = bpf_map__attach_struct_ops(skel->maps.earlyoom_like_psi);
-	if (!CHECK_PTR(l_oom, "attach earlyoom_like (OOM side)") ||
-	    !CHECK_PTR(l_psi, "attach earlyoom_like (PSI side)"))
-		goto out;
-	press = tl_spawn_in_cg("eo/press", press_fn, NULL);
-	if (!CHECK(press > 0, "the pressure did not start: %d", press))
+	if (!round_start(&r, skel->maps.earlyoom_like, skel->maps.earlyoom_like_psi,
+			 "earlyoom_like"))
 		goto out;
 
 	/* memory plentiful: events, no kill */
@@ -421,7 +397,8 @@ static void eo_round(enum eo_round round)
 	if (!CHECK(avail - total / 5 > 32, "MemAvailable %ld of %ld MiB: no room for the ballast",
 		   avail, total))
 		goto out;
-	ballast = tl_spawn_in_cg("eo/ballast", ballast_fn, (void *)(avail - total / 5));
+	ballast = tl_spawn_in_cg("eo/ballast", tl_holder_fn,
+				 &(struct tl_holder){ .mib = avail - total / 5, .adj = "-1000" });
 	if (!CHECK(ballast > 0, "ballast did not start: %d", ballast))
 		goto out;
 
@@ -429,8 +406,8 @@ static void eo_round(enum eo_round round)
 		for (i = 0; i < 3000 && !skel->bss->dry_runs; i++)
 			usleep(10000);
 		CHECK_GT(skel->bss->dry_runs, 0, "choices recorded in shadow mode within 30 s");
-		tl_reap(press, SIGKILL);
-		press = -1;
+		tl_reap(r.press, SIGKILL);
+		r.press = -1;
 		for (i = 0; i < 3; i++)
 			CHECK(alive(procs[i]), "%s died in shadow mode", eo_specs[i].comm);
 		CHECK_EQ(skel->bss->declared, 0, "OOMs declared in shadow mode");
@@ -442,17 +419,15 @@ static void eo_round(enum eo_round round)
 		 * the next kill would come after min_interval_ms (3 s); the
 		 * stall ends now.
 		 */
-		tl_reap(press, SIGKILL);
-		press = -1;
+		tl_reap(r.press, SIGKILL);
+		r.press = -1;
 		usleep(1000000);
 		for (i = 0; i < 3; i++)
 			if (i != want)
 				CHECK(alive(procs[i]), "%s died too", eo_specs[i].comm);
 		CHECK_EQ(skel->bss->kills, 1, "kills by the policy");
 	}
-	rc = tl_events_stop(&ev, events_out, sizeof(events_out), events_err, sizeof(events_err));
-	ev.pid = -1;
-	CHECK_EQ(rc, 0, "bpf-oom events exit status (3: records lost)");
+	round_stop_events(&r);
 	for (rec = events_out, n = 0; *rec; rec = strchr(rec, '\n') + 1, n++) {
 		if (!strchr(rec, '\n'))
 			break;
@@ -473,23 +448,7 @@ static void eo_round(enum eo_round round)
 	if (tl_failed())
 		printf("# events output:\n%s# events stderr:\n%s", events_out, events_err);
 out:
-	if (ev.pid > 0)
-		tl_events_stop(&ev, events_out, sizeof(events_out), events_err, sizeof(events_err));
-	bpf_link__destroy(l_psi);
-	bpf_link__destroy(l_oom);
-	if (press > 0)
-		tl_reap(press, SIGKILL);
-	if (ballast > 0)
-		tl_reap(ballast, SIGKILL);
-	for (i = 0; i < 3; i++)
-		if (procs[i] > 0 && alive(procs[i]))
-			tl_reap(procs[i], SIGKILL);
-	if (saved)
-		tl_unshield_all(saved);
-	free(saved);
-	for (i = 2; i >= 0; i--)
-		tl_cg_destroy(cgs[i]);
-	tl_cg_destroy("eo");
+	round_end(&r, (int[]){ ballast, procs[0], procs[1], procs[2] }, 4);
 	earlyoom_like_bpf__destroy(skel);
 }
 

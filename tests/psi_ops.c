@@ -22,9 +22,11 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testlib.h"
+#include "psi_note.skel.h"
 #include "psi_policies.skel.h"
 #include "psi_verifier.skel.h"
 #include "psi_args.h"
@@ -375,6 +377,269 @@ static void test_psi_trigger_args_privileged(void)
 static void test_psi_trigger_args_unprivileged(void)
 {
 	run_args(false);
+}
+
+/* ---- decision records: bpf_psi_note_decision() --------------------------- */
+
+/* "emitted N" of /proc/bpf_oom/records: the records the module emitted so far */
+static long records_emitted(void)
+{
+	char line[64];
+	long n = -1;
+	FILE *f = fopen("/proc/bpf_oom/records", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		sscanf(line, "emitted %ld", &n);
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* Whether the record (one line of JSON) at @rec contains @text. */
+static bool rec_has(const char *rec, const char *text)
+{
+	const char *p = strstr(rec, text), *end = strchr(rec, '\n');
+
+	return p && (!end || p < end);
+}
+
+/* String member @key of record @n (at @rec) must be @want. */
+static void expect_rec_str(const char *rec, int n, const char *key, const char *want)
+{
+	char s[300] = "(none)";
+
+	tl_json_str(rec, NULL, key, s, sizeof(s));
+	CHECK(!strcmp(s, want), "record %d: %s: expected \"%s\", got \"%s\"", n, key, want, s);
+}
+
+/* Number member @key of object @obj ("victim", "psi"; NULL: the record) of record @n. */
+static long long rec_num_of(const char *rec, int n, const char *obj, const char *key)
+{
+	char from[32];
+	long long v;
+
+	snprintf(from, sizeof(from), "\"%s\":{", obj ? obj : "");
+	if (tl_json_num(rec, obj ? from : NULL, key, &v)) {
+		CHECK(0, "record %d: no %s%s%s", n, obj ? obj : "", obj ? "." : "", key);
+		return -1;
+	}
+	return v;
+}
+
+/* Number member @key of object @obj (NULL: the record) of record @n must be @want. */
+static void expect_rec_num(const char *rec, int n, const char *obj, const char *key,
+			   long long want)
+{
+	long long v = rec_num_of(rec, n, obj, key);
+
+	CHECK(v == want, "record %d: %s%s%s: expected %lld, got %lld", n, obj ? obj : "",
+	      obj ? "." : "", key, want, v);
+}
+
+static const struct {
+	enum psi_note_case c;
+	int want;
+	const char *what;
+} note_cases[] = {
+	{ NOTE_ACTION_0, -EINVAL, "action 0" },
+	{ NOTE_ACTION_KILL, -EINVAL, "action kill (a kill is recorded by the kill)" },
+	{ NOTE_ACTION_ABOVE_MAX, -EINVAL, "action BPF_OOM_ACTION_MAX + 1" },
+	{ NOTE_ACTION_WIDE, -EINVAL, "action 0x102 (dry_run in its low 8 bits)" },
+	{ NOTE_DECLINE_REASON_NONE, -EINVAL, "decline for reason none" },
+	{ NOTE_DECLINE_REASON_DRY_RUN, -EINVAL, "decline for reason dry_run" },
+	{ NOTE_DECLINE_REASON_ABOVE_MAX, -EINVAL, "decline for reason BPF_OOM_REASON_MAX + 1" },
+	{ NOTE_DECLINE_REASON_WIDE, -EINVAL,
+	  "decline for reason 0x10003 (no_candidate in its low 16 bits)" },
+	{ NOTE_DRY_RUN_NO_TASK, -EINVAL, "dry run without a task" },
+	{ NOTE_DRY_RUN_REASON_NONE, -EINVAL, "dry run for reason none" },
+	{ NOTE_DRY_RUN_REASON_OTHER, -EINVAL, "dry run for reason no_candidate" },
+	{ NOTE_DRY_RUN, 0, "dry run naming the hog" },
+	{ NOTE_DECLINE, 0, "decline for min_interval, in the same run (no -EALREADY for PSI)" },
+};
+_Static_assert(sizeof(note_cases) / sizeof(note_cases[0]) == NR_NOTES,
+	       "a bpf_psi_note_decision() case without its expected result");
+
+static char events_out[1 << 16], events_err[4096];
+
+/* What both records of test_psi_note_decision() share: the trigger and its cgroup. */
+static void expect_note_common(const char *rec, int n, unsigned long long cg,
+			       const struct timespec *t0, const struct timespec *t1)
+{
+	long long from = t0->tv_sec * 1000000000LL + t0->tv_nsec;
+	long long to = t1->tv_sec * 1000000000LL + t1->tv_nsec, v;
+
+	expect_rec_num(rec, n, NULL, "version", 1);
+	expect_rec_num(rec, n, NULL, "episode", 0);
+	expect_rec_str(rec, n, "policy", "test_psi_note");
+	expect_rec_num(rec, n, NULL, "attach_cgroup_id", 0);
+	expect_rec_str(rec, n, "trigger", "psi");
+	expect_rec_num(rec, n, NULL, "gfp_mask", 0);
+	expect_rec_num(rec, n, NULL, "order", 0);
+	expect_rec_str(rec, n, "constraint", "none");
+	expect_rec_num(rec, n, "psi", "resource", 1 /* PSI_MEM */);
+	CHECK(rec_has(rec, "\"full\":false"), "record %d: not a \"some\" trigger", n);
+	expect_rec_num(rec, n, "psi", "threshold_us", 50000);
+	expect_rec_num(rec, n, "psi", "window_us", 500000);
+	expect_rec_num(rec, n, NULL, "domain_cgroup_id", cg);
+	expect_rec_str(rec, n, "domain_path", "/psi_note");
+	CHECK(rec_has(rec, "\"domain_path_truncated\":false"), "record %d: path truncated", n);
+	CHECK(rec_has(rec, "\"kernel_victim\":null"), "record %d: a kernel victim", n);
+	v = rec_num_of(rec, n, NULL, "time_ns");
+	CHECK(v >= from && v <= to, "record %d: time_ns %lld, outside the attachment [%lld, %lld]",
+	      n, v, from, to);
+	v = rec_num_of(rec, n, NULL, "duration_ns");
+	CHECK(v > 0 && v <= to - from, "record %d: duration_ns %lld, expected 1..%lld", n, v,
+	      to - from);
+}
+
+/*
+ * bpf_psi_note_decision() from a real handle_psi_event: each bad argument
+ * refused with -EINVAL, then two good notes in the same run, each exactly
+ * one record with the trigger as its cause, and no other record emitted.
+ * (Its other -EINVAL, a handle or trigger other than those of the event
+ * being handled, is out of a program's reach: no program has a trusted
+ * pointer to another trigger.)
+ */
+static void test_psi_note_decision(void)
+{
+	struct psi_note_bpf *skel = NULL;
+	struct bpf_link *link = NULL;
+	struct tl_events ev = { .pid = -1 };
+	struct timespec t0, t1;
+	unsigned long long cg = 0;
+	char comm[32] = "", vcomm[32] = "(none)", path[64];
+	const char *rec, *next;
+	long emitted = -1;
+	int hog = -1, rc, i, n;
+	FILE *f;
+
+	if (!squeeze_cg("psi_note", 16))
+		goto out;
+	cg = tl_cg_id("psi_note");
+	hog = tl_spawn_in_cg("psi_note", squeezed_hog, (void *)64L);
+	if (!CHECK(hog > 0, "hog did not start: %d", hog))
+		goto out;
+	snprintf(path, sizeof(path), "/proc/%d/comm", hog);
+	f = fopen(path, "r");
+	if (!CHECK(f && fgets(comm, sizeof(comm), f), "cannot read %s", path)) {
+		if (f)
+			fclose(f);
+		goto out;
+	}
+	fclose(f);
+	comm[strcspn(comm, "\n")] = 0;
+
+	skel = psi_note_bpf__open();
+	if (!CHECK_PTR(skel, "open psi_note"))
+		goto out;
+	skel->bss->note_cgroup_id = cg;
+	skel->bss->note_target_pid = hog;
+	if (!CHECK_OK(psi_note_bpf__load(skel), "load psi_note") ||
+	    !CHECK_OK(tl_events_start(&ev), "bpf-oom events --json"))
+		goto out;
+	emitted = records_emitted();
+	clock_gettime(CLOCK_REALTIME, &t0);
+	link = bpf_map__attach_struct_ops(skel->maps.note);
+	if (!CHECK_PTR(link, "attach psi_note") ||
+	    !CHECK(wait_nonzero(&skel->bss->note_events, 30000), "no PSI event within 30 s"))
+		goto out;
+	/* detach returns once the running handler has: its results are all in */
+	bpf_link__destroy(link);
+	link = NULL;
+	clock_gettime(CLOCK_REALTIME, &t1);
+
+	CHECK_EQ(skel->bss->note_init_calls, 1, "init calls");
+	for (i = 0; i < NR_NOTES; i++)
+		CHECK(skel->data->note_ret[note_cases[i].c] == note_cases[i].want,
+		      "bpf_psi_note_decision(), %s: expected %d, got %d%s", note_cases[i].what,
+		      note_cases[i].want, skel->data->note_ret[note_cases[i].c],
+		      skel->data->note_ret[note_cases[i].c] == 1 ? " (not called)" : "");
+	CHECK_EQ(records_emitted() - emitted, 2, "records emitted (/proc/bpf_oom/records)");
+	rc = tl_events_stop(&ev, events_out, sizeof(events_out), events_err, sizeof(events_err));
+	ev.pid = -1;
+	CHECK_EQ(rc, 0, "bpf-oom events exit status (3: records lost)");
+	for (rec = events_out, n = 0; (next = strchr(rec, '\n')); rec = next + 1, n++)
+		if (n < 2)
+			expect_note_common(rec, n, cg, &t0, &t1);
+	CHECK_EQ(n, 2, "decision records");
+	if (n >= 2) {
+		/* the dry run, naming the hog */
+		rec = events_out;
+		expect_rec_str(rec, 0, "action", "dry_run");
+		expect_rec_str(rec, 0, "reason", "dry_run");
+		expect_rec_num(rec, 0, "victim", "pid", hog);
+		expect_rec_num(rec, 0, "victim", "tgid", hog);
+		tl_json_str(rec, "\"victim\":{", "comm", vcomm, sizeof(vcomm));
+		CHECK(!strcmp(vcomm, comm), "record 0: victim.comm: expected \"%s\", got \"%s\"",
+		      comm, vcomm);
+		expect_rec_num(rec, 0, "victim", "cgroup_id", cg);
+		expect_rec_num(rec, 0, "victim", "oom_score_adj", 0);
+		expect_rec_num(rec, 0, "victim", "swap_kb", 0);
+		i = rec_num_of(rec, 0, "victim", "rss_kb");
+		CHECK(i >= 1024 && i <= 80 * 1024,
+		      "record 0: victim.rss_kb %d, expected 1 MiB (touched before it said ready) to 80 MiB",
+		      i);
+		/* the decline, naming nobody */
+		rec = strchr(events_out, '\n') + 1;
+		expect_rec_str(rec, 1, "action", "decline");
+		expect_rec_str(rec, 1, "reason", "min_interval");
+		CHECK(rec_has(rec, "\"victim\":null"), "record 1: a victim");
+	}
+	if (tl_failed())
+		printf("# events output:\n%s# events stderr:\n%s", events_out, events_err);
+out:
+	if (ev.pid > 0)
+		tl_events_stop(&ev, events_out, sizeof(events_out), events_err, sizeof(events_err));
+	bpf_link__destroy(link);
+	if (hog > 0)
+		tl_reap(hog, SIGKILL);
+	psi_note_bpf__destroy(skel);
+	tl_cg_destroy("psi_note");
+	CHECK_EQ(wait_triggers(0, 5000), 0, "triggers after detach");
+}
+
+/*
+ * bpf_psi_ops.name without its NUL: the attach fails with -EINVAL before
+ * init runs, and nothing is left behind. A name of the longest length
+ * attaches (the refusal is the missing NUL's, not the length's).
+ */
+static void test_psi_attach_refuses_unterminated_name(void)
+{
+	struct psi_note_bpf *skel;
+	struct bpf_link *link;
+	char *name;
+	int err;
+
+	skel = psi_note_bpf__open();
+	if (!CHECK_PTR(skel, "open psi_note"))
+		return;
+	name = skel->struct_ops.note->__unsupported_5;	/* bpf_psi_ops.name */
+	memset(name, 'A', sizeof(skel->struct_ops.note->__unsupported_5) - 1);
+	if (!CHECK_OK(psi_note_bpf__load(skel), "load psi_note, a 63-character name"))
+		goto out;
+	link = bpf_map__attach_struct_ops(skel->maps.note);
+	CHECK_PTR(link, "attach with a 63-character name");
+	bpf_link__destroy(link);
+	CHECK_EQ(skel->bss->note_init_calls, 1, "init calls for the 63-character name");
+	psi_note_bpf__destroy(skel);
+
+	skel = psi_note_bpf__open();
+	if (!CHECK_PTR(skel, "open psi_note"))
+		return;
+	memset(skel->struct_ops.note->__unsupported_5, 'A',
+	       sizeof(skel->struct_ops.note->__unsupported_5));
+	/* the kernel sees the value at load or at attach, by libbpf version */
+	err = psi_note_bpf__load(skel);
+	if (!err) {
+		link = bpf_map__attach_struct_ops(skel->maps.note);
+		err = link ? 0 : -errno;
+		bpf_link__destroy(link);
+	}
+	CHECK(err == -EINVAL, "unterminated name: expected -EINVAL, got %d", err);
+	CHECK_EQ(skel->bss->note_init_calls, 0, "init calls for the refused attach");
+out:
+	psi_note_bpf__destroy(skel);
+	CHECK_EQ(wait_triggers(0, 5000), 0, "triggers after the refused attach");
 }
 
 /* ---- oom_lock contention, failing init ------------------------------------ */
@@ -789,6 +1054,8 @@ static const struct tl_test tests[] = {
 	{ "psi_detach_waits_for_running_handler", test_psi_detach_waits_for_running_handler },
 	{ "psi_trigger_args_privileged", test_psi_trigger_args_privileged },
 	{ "psi_trigger_args_unprivileged", test_psi_trigger_args_unprivileged },
+	{ "psi_note_decision", test_psi_note_decision },
+	{ "psi_attach_refuses_unterminated_name", test_psi_attach_refuses_unterminated_name },
 	{ "psi_upstream_scenario", test_psi_upstream_scenario },
 	{ "psi_system_wide_oom", test_psi_system_wide_oom },
 	{ "psi_out_of_memory_busy", test_psi_out_of_memory_busy },

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -20,6 +22,8 @@
 #include <unistd.h>
 
 #include "testlib.h"
+
+#define MiB (1024UL * 1024)
 
 static const char *cur_test;
 static int cur_failures;
@@ -316,6 +320,69 @@ int tl_cap_effective(int cap, bool on)
 	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
 }
 
+int tl_touch(size_t bytes)
+{
+	char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return -1;
+	memset(p, 1, bytes);
+	return 0;
+}
+
+/*
+ * @mib MiB in one page per 2 MiB of address space: half of it resident,
+ * half in the page tables that map it (one page of PTEs per page), so that
+ * the page-table term of the OOM score counts as much as RSS.
+ */
+static int touch_sparse(int mib)
+{
+	size_t n = mib * 128UL, i;
+	char *p = mmap(NULL, n * 2 * MiB, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return -1;
+	/*
+	 * One 4 KiB page per touch, not a transparent huge page; a kernel
+	 * without THP (Debian's PREEMPT_RT flavour) refuses the advice with
+	 * -EINVAL, and has no huge pages to avoid.
+	 */
+	if (madvise(p, n * 2 * MiB, MADV_NOHUGEPAGE) && errno != EINVAL)
+		return -1;
+	for (i = 0; i < n; i++)
+		p[i * 2 * MiB] = 1;
+	return 0;
+}
+
+int tl_holder_fn(void *arg, int ready)
+{
+	const struct tl_holder *h = arg;
+
+	if ((h->comm && prctl(PR_SET_NAME, h->comm)) ||
+	    (h->adj && tl_write_file("/proc/self/oom_score_adj", h->adj)))
+		return 9;
+	if (h->sparse ? touch_sparse(h->mib) : tl_touch(h->mib * MiB)) {
+		fprintf(stderr, "# task of %d MiB%s: %s\n", h->mib, h->sparse ? " (sparse)" : "",
+			strerror(errno));
+		return 10;
+	}
+	tl_child_ready(ready);
+	pause();
+	return 0;
+}
+
+void tl_wait_done(int fd, const char *what)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char c;
+
+	if (poll(&pfd, 1, 60000) == 1 && read(fd, &c, 1) < 0)
+		printf("# %s: %s\n", what, strerror(errno));
+	close(fd);
+	usleep(300000);
+}
+
 int tl_reap(int pid, int sig)
 {
 	int status = 0;
@@ -338,15 +405,17 @@ int tl_kmsg_open(void)
 
 unsigned long tl_kmsg_lost;
 
-int tl_kmsg_read(int fd, char *buf, size_t len)
+/* tl_kmsg_read() into @buf (may be NULL); the kills as tl_kmsg_kills() says, *@nkills of them */
+static int kmsg_read(int fd, char *buf, size_t len, int *pids, double *ts, int max, int *nkills)
 {
 	char rec[2048];
 	size_t used = 0;
 	ssize_t n;
 
-	buf[0] = 0;
+	if (buf)
+		buf[0] = 0;
 	for (;;) {
-		char *msg;
+		char *msg, *k;
 
 		n = read(fd, rec, sizeof(rec) - 1);
 		if (n < 0 && errno == EPIPE) {	/* overwritten records: go on */
@@ -356,11 +425,19 @@ int tl_kmsg_read(int fd, char *buf, size_t len)
 		if (n <= 0)
 			break;
 		rec[n] = 0;
-		/* "prio,seq,ts,flags;message\n continuation..." */
+		/* "prio,seq,ts_usec,flags;message\n continuation..." */
 		msg = strchr(rec, ';');
 		msg = msg ? msg + 1 : rec;
 		n = strcspn(msg, "\n");
-		if (used + n + 2 < len) {
+		k = strstr(msg, "Killed process ");
+		if (k && k < msg + n && *nkills < max) {
+			pids[*nkills] = atoi(k + strlen("Killed process "));
+			if (ts)	/* the third field, in microseconds */
+				ts[*nkills] = strtoull(strchr(strchr(rec, ',') + 1, ',') + 1,
+						       NULL, 10) / 1e6;
+			(*nkills)++;
+		}
+		if (buf && used + n + 2 < len) {
 			memcpy(buf + used, msg, n);
 			used += n;
 			buf[used++] = '\n';
@@ -368,6 +445,21 @@ int tl_kmsg_read(int fd, char *buf, size_t len)
 		}
 	}
 	return (int)used;
+}
+
+int tl_kmsg_read(int fd, char *buf, size_t len)
+{
+	int nkills = 0;
+
+	return kmsg_read(fd, buf, len, NULL, NULL, 0, &nkills);
+}
+
+int tl_kmsg_kills(int fd, char *buf, size_t len, int *pids, double *ts, int max)
+{
+	int nkills = 0;
+
+	kmsg_read(fd, buf, len, pids, ts, max, &nkills);
+	return nkills;
 }
 
 int tl_wait_any(int *status, int ms)

@@ -90,6 +90,31 @@ void tl_child_ready(int ready_fd);
 /* Add or drop capability @cap (< 32) in this thread's effective set; 0 or -errno. */
 int tl_cap_effective(int cap, bool on);
 
+/* Fault in @bytes of fresh anonymous memory: 0, or -1 if mmap() failed. */
+int tl_touch(size_t bytes);
+
+/*
+ * A process that holds memory until it is killed (tl_holder_fn, for
+ * tl_spawn_in_cg() with a struct tl_holder * as its argument): it takes
+ * @comm as its command name and @adj as its oom_score_adj (each unless
+ * NULL), touches @mib MiB, says it is ready and waits. @sparse: one page
+ * per 2 MiB of address space, so that the page tables mapping them hold
+ * as much again.
+ */
+struct tl_holder {
+	int mib;
+	const char *adj;
+	const char *comm;
+	bool sparse;
+};
+int tl_holder_fn(void *arg, int ready);
+
+/*
+ * Wait up to 60 s for a child's "done" byte on @fd (or EOF: it died), close
+ * @fd, then wait 300 ms for a late kill. @what names the pipe in a message.
+ */
+void tl_wait_done(int fd, const char *what);
+
 /* Kill and reap a child; returns its wait status. */
 int tl_reap(int pid, int sig);
 
@@ -97,6 +122,13 @@ int tl_reap(int pid, int sig);
  * logged since into @buf (NUL-terminated, message texts only). */
 int tl_kmsg_open(void);
 int tl_kmsg_read(int fd, char *buf, size_t len);
+/*
+ * tl_kmsg_read() (@buf may be NULL: nothing kept), and the "Killed process"
+ * lines among what it read, in order: at most @max of their pids in @pids,
+ * and their kernel log times (seconds) in @ts unless it is NULL. Returns
+ * how many it stored.
+ */
+int tl_kmsg_kills(int fd, char *buf, size_t len, int *pids, double *ts, int max);
 /* Times tl_kmsg_read() found records overwritten before it read them. */
 extern unsigned long tl_kmsg_lost;
 
