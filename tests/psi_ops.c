@@ -468,8 +468,9 @@ static void expect_note_common(const char *rec, int n, unsigned long long cg,
 	long long from = t0->tv_sec * 1000000000LL + t0->tv_nsec;
 	long long to = t1->tv_sec * 1000000000LL + t1->tv_nsec, v;
 
-	expect_rec_num(rec, n, NULL, "version", 1);
+	expect_rec_num(rec, n, NULL, "version", 2);
 	expect_rec_num(rec, n, NULL, "episode", 0);
+	expect_rec_num(rec, n, NULL, "kills", 0);	/* a PSI decision kills nothing itself */
 	expect_rec_str(rec, n, "policy", "test_psi_note");
 	expect_rec_num(rec, n, NULL, "attach_cgroup_id", 0);
 	expect_rec_str(rec, n, "trigger", "psi");

@@ -393,7 +393,7 @@ cmd_test() {
 	lj1=$($L list --json); lj1_rc=$?
 	head="kernel:           $(uname -r)
 module:           bpf_oom $ver loaded, BTF /sys/kernel/btf/bpf_oom"
-	counters="decision records: version 1, episodes N, emitted N, dropped 0
+	counters="decision records: version 2, episodes N, emitted N, dropped 0
 OOM victims:      marked N, waits N, exited N, reaped N, expired N, overflows N, wait_ms $wait_ms"
 	want0="$head
 OOM policies:     none attached
@@ -439,7 +439,7 @@ $st1"
 	mod="\"module\":\\{\"loaded\":true,\"version\":\"$ver\",\"btf\":true\\}"
 	pol="\"policies\":\\[\\{\"name\":\"oom_kernel_default\",\"system_wide\":false,\"cgroup_id\":$id,\"cgroup_path\":\"/cmd_cg\",\"since\":[0-9]+,\"invoked\":0,\"handled\":0\\}\\]"
 	psi='"psi":\{"triggers":0,"list":\[\]\}'
-	rec='"records":\{"version":1,"episodes":[0-9]+,"emitted":[0-9]+,"dropped":0\}'
+	rec='"records":\{"version":2,"episodes":[0-9]+,"emitted":[0-9]+,"dropped":0\}'
 	vic="\"victims\":\\{\"marked\":[0-9]+,\"waits\":[0-9]+,\"exited\":[0-9]+,\"reaped\":[0-9]+,\"expired\":[0-9]+,\"overflows\":[0-9]+,\"wait_ms\":$wait_ms\\}"
 	echo "$js0" | grep -qxE "\\{\"kernel\":\"$(uname -r | sed 's/[.+]/\\&/g')\",$mod,\"policies\":\\[\\],$psi,$rec,$vic,\"pin_dir\":\"/sys/fs/bpf/bpf-oom\",\"pins\":\\[\\]\\}" ||
 		err="${err:+$err; }status --json, nothing attached, not as expected: $js0"
