@@ -73,7 +73,7 @@ in_rootfs sh -c '
 	# UBSAN bounds, list corruption
 	$c -e UBSAN -e UBSAN_BOUNDS -d UBSAN_ALIGNMENT -e DEBUG_LIST
 	# swap for the tests that need it (tl_swap_on): zram built in, with
-	# the stock kernel's default compressor
+	# the default compressor of the stock kernel
 	$c -e ZRAM -e ZSMALLOC -e CRYPTO_LZ4 -e CRYPTO_LZ4HC -e ZRAM_BACKEND_LZ4
 	make -s olddefconfig
 	# what bpf-oom needs, kept as in the stock build, and what was asked for
