@@ -1585,7 +1585,9 @@ static void print_json(const struct bpf_oom_record *r, long page_kb)
 	json_str(r->domain_path, sizeof(r->domain_path));
 	printf(",\"domain_path_truncated\":%s,\"action\":\"%s\",\"reason\":\"%s\",\"kills\":%u",
 	       r->flags & BPF_OOM_RECORD_PATH_TRUNCATED ? "true" : "false",
-	       action_name(r->action), reason_name(r->reason), r->kills);
+	       action_name(r->action), reason_name(r->reason),
+	       /* version 1 had no count: one kill, one process */
+	       r->version < 2 && r->action == BPF_OOM_ACTION_KILL ? 1 : r->kills);
 	json_task("victim", &r->victim, victim, page_kb);
 	json_task("kernel_victim", &r->kernel_victim, r->flags & BPF_OOM_RECORD_KERNEL_VICTIM,
 		  page_kb);

@@ -8,24 +8,27 @@
  * stall in a window_ms window (10 s and 60 %, systemd-oomd's avg10 against
  * ManagedOOMMemoryPressureLimit=). Once the pressure has stayed over the
  * limit for duration_ms (ManagedOOMMemoryPressureDurationSec=, 30 s) and the
- * cgroup has seen reclaim in the last 30 s (its pgscan grew), it kills one
- * cgroup under it and then waits post_action_delay_ms (15 s) before acting
- * again, as systemd-oomd does. The candidates are the cgroups below the
+ * cgroup has seen reclaim in the last 30 s (its pgscan grew between two
+ * events), it kills one cgroup under it and then waits post_action_delay_ms
+ * (15 s) before acting again, as systemd-oomd does (a kill by its OOM side
+ * for a real OOM starts the delay too). The candidates are the cgroups below the
  * watched one: the leaves, and a cgroup with memory.oom.group set, taken
  * whole (its subtree is not searched further). They are ranked as
  * systemd-oomd ranks them: `avoid` ones last, then by reclaim activity
  * (pgscan: the pages the kernel scanned to reclaim from the cgroup since the
- * previous look, one PSI window ago), then by memory usage; `omit` ones are
- * never chosen, nor is a cgroup with no usage and no reclaim ever. Every
- * process of the chosen cgroup is killed (systemd-oomd SIGKILLs the whole
- * cgroup), but for oom_score_adj -1000 ones, which the kernel promises
- * never to OOM-kill. The kill goes through the kernel's OOM path: the PSI
+ * PSI side's previous look, at the previous event; since the cgroup's
+ * creation at the first event of all), then by memory usage; `omit` ones are
+ * never chosen, nor is a cgroup with no usage and no reclaim ever, nor one
+ * with nothing to kill (only page cache, or -1000 processes: the next is
+ * tried, up to OOMD_TRIES). Every process of the chosen cgroup is killed
+ * (systemd-oomd SIGKILLs the whole cgroup), but for oom_score_adj -1000
+ * ones, which the kernel promises never to OOM-kill. The kill goes through the kernel's OOM path: the PSI
  * side declares an OOM in the watched cgroup (bpf_out_of_memory()) and the
  * policy's own OOM side, attached system-wide, chooses and kills with the
  * kernel's oom_kill_process() (report, counters, reaper), all processes in
  * one decision record. A real OOM inside the watched cgroup (its limit or a
- * descendant's) is decided by the same rule; other OOMs are left to the
- * kernel.
+ * descendant's) is decided by the same rule; other OOMs, and every real OOM
+ * when it watches the whole system, are left to the kernel.
  *
  * When to use it: where systemd-oomd fits - a slice of services or user
  * sessions on a machine with swap (zram, as Fedora ships it), where a
@@ -43,8 +46,9 @@
  *  - "full" pressure needs every non-idle task of the cgroup stalled at
  *    once; one busy task that does not stall hides the others' stalls;
  *  - PSI's window is at most 10 s and a trigger fires at most once per
- *    window: duration_ms is met in whole windows, and the pgscan rate is
- *    over the last window, not systemd-oomd's last second;
+ *    window: duration_ms is met in whole windows, the pgscan rate is over
+ *    the last window, not systemd-oomd's last second, and a handler held
+ *    up for two windows (waiting for oom_lock) starts the duration over;
  *  - omit/avoid name cgroups by id (a path on the command line), at most
  *    OOMD_PREFS each; a cgroup created later under the same path is not
  *    the same cgroup; as in systemd, neither applies to descendants;
@@ -53,6 +57,24 @@
  *    decision; the rest stay for the next one;
  *  - one watched cgroup per policy; ManagedOOMSwap= (kill by swap use) is
  *    not mirrored;
+ *  - the OOM it declares is an OOM: if its OOM side then kills nothing
+ *    (the chosen processes exited in between, or a -1000 one is all that
+ *    is left), the kernel's OOM killer decides it, in the watched cgroup
+ *    (the whole system without `cgroup`), omitted cgroups included;
+ *    another bpf_oom_ops attached to the watched cgroup or an ancestor
+ *    runs before this one's OOM side (bpf-oom's chain order);
+ *  - with panic_on_oom set, a declared OOM panics as a real one would
+ *    (bpf-oom leaves a panicking OOM to the kernel): watching the whole
+ *    system then means a panic; with panic_on_oom=2 watching a cgroup too;
+ *  - the processes are listed once per decision: one forked after that
+ *    lives; more than the module's victim table (64) makes later OOMs of
+ *    the domain wait for victim_wait_ms;
+ *  - a leaf is a cgroup without children: one whose children do not enable
+ *    the memory controller is neither a candidate nor searched, so its
+ *    processes are never chosen (the kernel's fallback may take them);
+ *  - removing the watched cgroup ends its PSI trigger: the policy stays
+ *    attached, declines every OOM as not in scope, and acts no more until
+ *    attached again;
  *  - OOMs constrained by a cpuset or a memory policy are left to the
  *    kernel.
  *
@@ -81,6 +103,7 @@ char _license[] SEC("license") = "GPL";
 #define OOMD_MAX_PROCS	1024	/* processes killed per decision */
 #define OOMD_MAX_GROUP	64	/* memory cgroups of an oom.group candidate */
 #define OOMD_RECLAIM_NS	(30ULL * 1000000000)	/* systemd-oomd's RECLAIM_DURATION_USEC */
+#define OOMD_TRIES	8	/* candidates tried, best first, per decision */
 
 const volatile bool dry_run;
 const volatile u64 cgroup;
@@ -123,7 +146,8 @@ enum vm_event_item___oomd {
 /* The pgscan of every candidate at the previous look, by cgroup id. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, BPF_OOM_MAX_MEMCGS);
+	/* twice the walk's bound: an LRU map evicts before it is full */
+	__uint(max_entries, 2 * BPF_OOM_MAX_MEMCGS);
 	__type(key, u64);
 	__type(value, u64);
 } pgscan_seen SEC(".maps");
@@ -153,6 +177,8 @@ struct oomd_pick {
 	u8 cand_group[BPF_OOM_MAX_MEMCGS];
 	u32 nr_ids;
 	u64 ids[OOMD_MAX_GROUP];
+	u32 nr_excl;		/* candidates ruled out for this decision */
+	u64 excl[OOMD_TRIES];
 	u32 nr_procs;
 	s32 pid[OOMD_MAX_PROCS];
 	u64 start_time[OOMD_MAX_PROCS];
@@ -162,6 +188,7 @@ __hidden struct oomd_pick psi_pick, oom_pick;
 
 static u64 streak_start_ns, last_event_ns, last_action_ns, last_reclaim_ns;
 static u64 watched_pgscan;
+static bool watched_seen;
 
 static __always_inline u64 oomd_stat(struct mem_cgroup *m, bool node, int item)
 {
@@ -222,6 +249,16 @@ static __always_inline struct mem_cgroup *oomd_memcg(u64 id)
 	return m;
 }
 
+static __always_inline bool oomd_excluded(struct oomd_pick *k, u64 id)
+{
+	int i;
+
+	for (i = 0; i < OOMD_TRIES; i++)
+		if (i < k->nr_excl && k->excl[i] == id)
+			return true;
+	return false;
+}
+
 /*
  * Rank the candidates under @root (systemd-oomd's
  * recursively_get_cgroup_context() and compare_pgscan_rate_and_memory_usage()):
@@ -269,6 +306,8 @@ static __always_inline void oomd_rank(struct oomd_pick *k, struct mem_cgroup *ro
 		if (cg->nr_descendants)
 			k->skip_level = level;
 		id = cg->kn->id;
+		if (oomd_excluded(k, id))
+			continue;
 		pref = oomd_pref(id);
 		if (pref == PREF_OMIT) {
 			__sync_fetch_and_add(&omitted, 1);
@@ -369,6 +408,30 @@ static __always_inline void oomd_list(struct oomd_pick *k)
 	}
 }
 
+/*
+ * The best candidate under @root with a process to kill, listed in k->pid[]
+ * (systemd-oomd's kill loop moves on from a cgroup it cannot kill): a leaf
+ * may hold only page cache, or only -1000 or exiting processes. k->id is 0
+ * if none of the first OOMD_TRIES has one.
+ */
+static __always_inline void oomd_choose(struct oomd_pick *k, struct mem_cgroup *root)
+{
+	u32 try;
+
+	k->nr_excl = 0;
+	bpf_for(try, 0, OOMD_TRIES) {
+		oomd_rank(k, root, false);
+		if (!k->id)
+			return;
+		oomd_list(k);
+		if (k->nr_procs)
+			return;
+		if (k->nr_excl < OOMD_TRIES)
+			k->excl[k->nr_excl++] = k->id;
+	}
+	k->id = 0;
+}
+
 /* The first listed process still there, referenced, or NULL. */
 static __always_inline struct task_struct *oomd_first(struct oomd_pick *k)
 {
@@ -394,15 +457,24 @@ static __always_inline void oomd_note(struct oomd_pick *k)
 	last_avoided = k->pref == PREF_AVOID;
 }
 
-/* Whether @memcg (NULL: the system) lies in the watched cgroup's subtree. */
+/* the kworker declaring an OOM: the OOM runs in it (see lmkd_like) */
+static u32 declaring_tid;
+
+/*
+ * Whether the OOM of @memcg (NULL: the system) is this policy's to decide:
+ * the one its PSI side declared, or a real one in the watched cgroup's
+ * subtree. Watching the whole system, it leaves real OOMs to the kernel:
+ * ranking a machine's every memcg OOM by reclaim, and killing whole
+ * cgroups for them, is not what systemd-oomd does either.
+ */
 static __always_inline bool oomd_in_scope(struct mem_cgroup *memcg)
 {
 	struct cgroup *cg, *w, *anc = NULL;
 	u32 want;
 
-	if (!cgroup)
+	if (declaring_tid && declaring_tid == (u32)bpf_get_current_pid_tgid())
 		return true;
-	if (!memcg)
+	if (!cgroup || !memcg)
 		return false;
 	w = bpf_cgroup_from_id(cgroup);
 	if (!w)
@@ -454,9 +526,11 @@ void BPF_PROG(oomd_event, struct bpf_psi *bpf_psi, struct psi_trigger *t)
 	}
 	bpf_mem_cgroup_flush_stats(m);
 	cur = oomd_pgscan(m);
-	if (cur > watched_pgscan)
+	/* reclaim: its pgscan grew since the previous event (the first sets the base) */
+	if (watched_seen && cur > watched_pgscan)
 		last_reclaim_ns = now;
 	watched_pgscan = cur;
+	watched_seen = true;
 	if (last_action_ns && now - last_action_ns < (u64)post_action_delay_ms * 1000000) {
 		bpf_psi_record_decline(bpf_psi, t, BPF_OOM_REASON_MIN_INTERVAL);
 		goto look;
@@ -467,38 +541,40 @@ void BPF_PROG(oomd_event, struct bpf_psi *bpf_psi, struct psi_trigger *t)
 		goto look;
 	}
 	/* a choice first: an OOM declared with none would be the kernel's */
-	oomd_rank(&psi_pick, m, false);
+	oomd_choose(&psi_pick, m);
 	if (!psi_pick.id) {
 		bpf_psi_record_decline(bpf_psi, t, BPF_OOM_REASON_NO_CANDIDATE);
-		goto put;
+		goto look;
 	}
 	if (dry_run) {
-		oomd_list(&psi_pick);
 		victim = oomd_first(&psi_pick);
 		if (!victim) {
 			bpf_psi_record_decline(bpf_psi, t, BPF_OOM_REASON_NO_CANDIDATE);
-			goto put;
+			goto look;
 		}
 		oomd_note(&psi_pick);
 		bpf_psi_record_dry_run(bpf_psi, t, victim);
 		bpf_task_release(victim);
 		__sync_fetch_and_add(&dry_runs, 1);
 		last_action_ns = now;	/* as if: the delay holds in shadow mode too */
-		oomd_rank(&psi_pick, m, true);
-		bpf_put_mem_cgroup(m);
-		goto out;
+		goto refresh;
 	}
+	declaring_tid = (u32)bpf_get_current_pid_tgid();
 	declared++;
 	last_ret = bpf_out_of_memory(cgroup ? m : NULL, 0, BPF_OOM_FLAGS_WAIT_ON_OOM_LOCK,
 				     "oomd_like");
+	declaring_tid = 0;
+	/* the kernel's fallback may have killed instead: an action all the same */
 	last_action_ns = bpf_ktime_get_ns();
-	bpf_put_mem_cgroup(m);
-	goto out;
+	goto refresh;
 look:
-	/* the candidates' pgscan now, for the rate at the next event */
-	oomd_rank(&psi_pick, m, true);
-put:
 	__sync_fetch_and_add(&declines, 1);
+refresh:
+	/*
+	 * The candidates' pgscan now, for the rate at the next event: only the
+	 * PSI side looks, once a window, so every rate spans the same time.
+	 */
+	oomd_rank(&psi_pick, m, true);
 	bpf_put_mem_cgroup(m);
 out:
 	bpf_map_delete_elem(&handling, &key);
@@ -526,11 +602,10 @@ int BPF_PROG(oomd_oom, struct bpf_oom_ctx *octx, struct oom_control *oc)
 	root = memcg ? bpf_get_mem_cgroup(&memcg->css) : bpf_get_root_mem_cgroup();
 	if (!root)
 		goto none;
-	oomd_rank(k, root, true);
+	oomd_choose(k, root);
 	bpf_put_mem_cgroup(root);
 	if (!k->id)
 		goto none;
-	oomd_list(k);
 	oomd_note(k);
 	if (dry_run) {
 		t = oomd_first(k);
@@ -560,6 +635,7 @@ int BPF_PROG(oomd_oom, struct bpf_oom_ctx *octx, struct oom_control *oc)
 	}
 	__sync_fetch_and_add(&kills, 1);
 	__sync_fetch_and_add(&killed_procs, oom_killed);
+	last_action_ns = bpf_ktime_get_ns();
 	return 1;
 none:
 	bpf_oom_record_decline(oc, NULL, BPF_OOM_REASON_NO_CANDIDATE);

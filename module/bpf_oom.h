@@ -88,6 +88,7 @@ void bpf_oom_episode_begin(struct oom_control *oc, bool declared);
 u64 bpf_oom_episode_id(void);
 void bpf_oom_episode_kernel_phase(void);
 void bpf_oom_episode_mark_victim(struct task_struct *task, struct mm_struct *mm);
+unsigned long bpf_oom_episode_marks(void);
 void bpf_oom_episode_end(void);
 void bpf_oom_record_prepare(struct bpf_oom_record *rec, u8 trigger, const char *policy);
 void bpf_oom_record_emit(const struct bpf_oom_record *rec);

@@ -123,6 +123,7 @@ __bpf_kfunc int bpf_oom_kill_process(struct oom_control *oc, struct task_struct 
 				     const char *message__str)
 {
 	struct bpf_oom_run *run = bpf_oom_run_of(oc);
+	unsigned long marks;
 
 	if (!run)
 		return -EINVAL;
@@ -155,17 +156,19 @@ __bpf_kfunc int bpf_oom_kill_process(struct oom_control *oc, struct task_struct 
 			run->policy_name, task->comm, task->pid, bpf_oom_episode_id());
 	/*
 	 * The record shows the victim as it was before the kill; more kills
-	 * in the same run (a policy killing a whole cgroup) are one decision:
-	 * counted, the first victim kept.
+	 * in the same run (a policy killing a whole cgroup) are the same
+	 * decision: the first victim stays, @kills counts every process the
+	 * kills made OOM victims (memory.oom.group members included).
 	 */
-	if (run->rec && run->rec->action == BPF_OOM_ACTION_KILL)
-		run->rec->kills++;
-	else
+	if (!run->rec || run->rec->action != BPF_OOM_ACTION_KILL)
 		bpf_oom_record_decide(run->rec, BPF_OOM_ACTION_KILL, BPF_OOM_REASON_NONE, task);
 	run->decided = true;
+	marks = bpf_oom_episode_marks();
 	oc->chosen = task;
 	bpf_oom_kill_process_call(oc, message__str);
 	oc->chosen = NULL;
+	if (run->rec)
+		run->rec->kills += bpf_oom_episode_marks() - marks;
 	run->memory_freed = true;
 	return 0;
 }

@@ -58,6 +58,7 @@ struct bpf_oom_episode {
 	struct task_struct *task;
 	u64 id;
 	unsigned int nr;
+	unsigned long marks;	/* oom:mark_victim events so far */
 	bool kernel_phase;
 	bool have_kernel_victim;
 	struct bpf_oom_record_task kernel_victim;
@@ -175,10 +176,27 @@ void bpf_oom_episode_mark_victim(struct task_struct *task, struct mm_struct *mm)
 {
 	struct bpf_oom_episode *ep = &bpf_oom_ep;
 
-	if (!bpf_oom_in_episode() || !ep->kernel_phase || ep->have_kernel_victim)
+	if (!bpf_oom_in_episode())
+		return;
+	ep->marks++;
+	if (!ep->kernel_phase || ep->have_kernel_victim)
 		return;
 	bpf_oom_record_task_fill(&ep->kernel_victim, task, mm);
 	ep->have_kernel_victim = true;
+}
+
+/**
+ * bpf_oom_episode_marks() - OOM victims marked so far in this episode
+ *
+ * Return: the count of oom:mark_victim events of the episode current runs
+ * (0 outside one): the difference across a kill is how many processes it
+ * took (more than one with memory.oom.group).
+ *
+ * Context: the task running the episode (oom_lock held).
+ */
+unsigned long bpf_oom_episode_marks(void)
+{
+	return bpf_oom_in_episode() ? bpf_oom_ep.marks : 0;
 }
 
 /**
@@ -294,7 +312,7 @@ void bpf_oom_record_decide(struct bpf_oom_record *rec, u8 action, u16 reason,
 		return;
 	rec->action = action;
 	rec->reason = reason;
-	rec->kills = action == BPF_OOM_ACTION_KILL;
+	rec->kills = 0;		/* a kill adds the processes it took */
 	memset(&rec->victim, 0, sizeof(rec->victim));
 	if (!task)
 		return;

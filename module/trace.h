@@ -37,7 +37,8 @@
 			 { BPF_OOM_REASON_KILL_FAILED, "kill_failed" },	\
 			 { BPF_OOM_REASON_MIN_INTERVAL, "min_interval" },	\
 			 { BPF_OOM_REASON_BELOW_THRESHOLD, "below_threshold" },	\
-			 { BPF_OOM_REASON_VICTIM_PENDING, "victim_pending" })
+			 { BPF_OOM_REASON_VICTIM_PENDING, "victim_pending" },	\
+			 { BPF_OOM_REASON_NOT_SUSTAINED, "not_sustained" })
 
 TRACE_EVENT(bpf_oom_decision,
 
@@ -50,6 +51,7 @@ TRACE_EVENT(bpf_oom_decision,
 		__field(u8, trigger)
 		__field(u8, action)
 		__field(u16, reason)
+		__field(u32, kills)
 		__field(u64, domain_cgroup_id)
 		__field(u32, victim_pid)
 		__field(u64, victim_rss_pages)
@@ -66,6 +68,7 @@ TRACE_EVENT(bpf_oom_decision,
 		__entry->trigger = rec->trigger;
 		__entry->action = rec->action;
 		__entry->reason = rec->reason;
+		__entry->kills = rec->kills;
 		__entry->domain_cgroup_id = rec->domain_cgroup_id;
 		__entry->victim_pid = rec->victim.pid;
 		__entry->victim_rss_pages = rec->victim.rss_pages;
@@ -78,10 +81,10 @@ TRACE_EVENT(bpf_oom_decision,
 		__assign_str(domain);
 	),
 
-	TP_printk("episode=%llu policy=%s trigger=%s action=%s reason=%s domain=%s victim=%d(%.16s) rss_pages=%llu kernel_victim=%d(%.16s) duration_ns=%llu",
+	TP_printk("episode=%llu policy=%s trigger=%s action=%s reason=%s domain=%s victim=%d(%.16s) kills=%u rss_pages=%llu kernel_victim=%d(%.16s) duration_ns=%llu",
 		  __entry->episode, __get_str(policy), bpf_oom_show_trigger(__entry->trigger),
 		  bpf_oom_show_action(__entry->action), bpf_oom_show_reason(__entry->reason),
-		  __get_str(domain), __entry->victim_pid, __entry->victim_comm,
+		  __get_str(domain), __entry->victim_pid, __entry->victim_comm, __entry->kills,
 		  __entry->victim_rss_pages, __entry->kernel_victim_pid,
 		  __entry->kernel_victim_comm, __entry->duration_ns)
 );

@@ -175,6 +175,7 @@ KEEP_SWAP_MODULES='
 	tmp=
 	if [ ! -d "$root" ]; then
 		tmp=$(mktemp -d) && cd "$tmp"
+		trap "rm -rf $tmp" EXIT
 		a=; case "$kver" in *-arm64) a=:arm64 ;; esac
 		apt-get download -qq -o APT::Sandbox::User=root "linux-modules-$kver$a/$suite" \
 			>/dev/null 2>&1 ||
@@ -185,7 +186,8 @@ KEEP_SWAP_MODULES='
 	# depth first: a module after everything it depends on
 	want() {
 		local f d
-		f=$(find "$root" -name "$1.ko*" | head -n1)
+		# modinfo names dependencies with "_", some files have "-"
+		f=$(find "$root" \( -name "$1.ko*" -o -name "$(echo "$1" | tr _ -).ko*" \) | head -n1)
 		[ -n "$f" ] || { echo "no $1.ko in $kver" >&2; exit 1; }
 		grep -qx "$1.ko" "$out/order" 2>/dev/null && return 0
 		for d in $(modinfo -F depends "$f" | tr , " "); do want "$d"; done

@@ -14,7 +14,11 @@
  * Knobs: /oomd watched, 10 % full pressure in 1 s windows for 2 s, 60 s
  * between actions (one decision per round).
  *  - pgscan: thrash goes whole (its three processes), by one decision
- *    record (kills 3, trigger psi, domain /oomd), the larger big lives;
+ *    record (kills 3, trigger psi, domain /oomd), at least duration_ms
+ *    after the first event and after not_sustained declines; the larger
+ *    big lives, and so does /oomd/old, which thrashed for 10 s before and
+ *    is stopped now (more pgscan in all than thrash, none since: a rule
+ *    ranking totals instead of rates would take it);
  *  - shadow: the records name a thrash process as a dry run; nobody dies;
  *  - avoid (thrash): big goes (no reclaim: the larger usage);
  *  - avoid_last (thrash; big and small omitted): thrash goes, as the only
@@ -23,7 +27,7 @@
  *  - oom_group: /oomd/svc (memory.oom.group 1) holds the thrashing
  *    process in svc/work and two idle ones in svc/idle: the cgroup taken
  *    whole is svc, all three die (the policy's first kill, through the
- *    kernel's memory.oom.group), big lives.
+ *    kernel's memory.oom.group; the record counts all three), big lives.
  * Every record of a round is checked: kills, dry runs and declines, each
  * with the reason the round allows.
  */
@@ -85,9 +89,10 @@ static bool alive(int pid)
 
 enum round { PGSCAN, SHADOW, AVOID, AVOID_LAST, OMIT_ALL, OOM_GROUP };
 
-#define NPROCS 5
+#define NPROCS 6
 static const char *const cgs[] = {
-	"oomd/big", "oomd/thrash", "oomd/small", "oomd/svc/work", "oomd/svc/idle", "oomd/svc",
+	"oomd/big", "oomd/thrash", "oomd/small", "oomd/old", "oomd/svc/work", "oomd/svc/idle",
+	"oomd/svc",
 };
 
 static char events_out[1 << 18], events_err[4096];
@@ -114,10 +119,12 @@ static void oomd_round(enum round round)
 	struct bpf_link *l_oom = NULL, *l_psi = NULL;
 	struct tl_events ev = { .pid = -1 };
 	/* big, thrash (churn + 2 idle), small; or big, svc/work, svc/idle */
-	int big = -1, churn = -1, idle1 = -1, idle2 = -1, small = -1;
+	int big = -1, churn = -1, idle1 = -1, idle2 = -1, small = -1, old = -1;
 	unsigned long long big_id, victim_id, small_id;
 	const char *churn_cg, *idle_cg;
 	int i, rc, n, kills_seen = 0, dry_seen = 0, declines_seen = 0, nocand_seen = 0;
+	int sustained_before = 0;
+	long long first_ns = 0, kill_ns = 0;
 	bool swap = false, group = round == OOM_GROUP;
 	char adj_path[64];
 	const char *rec;
@@ -179,6 +186,21 @@ static void oomd_round(enum round round)
 	if (!CHECK(big > 0 && small > 0 && idle1 > 0 && idle2 > 0,
 		   "processes did not start: %d %d %d %d", big, small, idle1, idle2))
 		goto out;
+	if (round == PGSCAN) {
+		/*
+		 * /oomd/old thrashes for 10 s, then stops: more pgscan in all
+		 * than thrash will have, none since. Ranking by the total
+		 * instead of the rate would choose it.
+		 */
+		if (!CHECK_OK(tl_cg_create("oomd/old"), "mkdir /oomd/old") ||
+		    !CHECK_OK(tl_cg_write("oomd/old", "memory.max", "33554432"), "old memory.max"))
+			goto out;
+		old = tl_spawn_in_cg("oomd/old", churn_fn, (void *)96);
+		if (!CHECK(old > 0, "old did not start: %d", old))
+			goto out;
+		usleep(10000000);
+		kill(old, SIGSTOP);
+	}
 	if (!CHECK_OK(tl_events_start(&ev), "bpf-oom events --json"))
 		goto out;
 	snprintf(adj_path, sizeof(adj_path), "/proc/%d/oom_score_adj", ev.pid);
@@ -207,7 +229,16 @@ static void oomd_round(enum round round)
 		 * svc: the first kill takes the whole memory.oom.group (the
 		 * kernel's oom_kill_process()); the others are victims already
 		 */
-		CHECK_EQ(skel->bss->killed_procs, group ? 1 : 3, "processes the policy's kills took");
+		CHECK_EQ(skel->bss->killed_procs, group ? 1 : 3, "the policy's successful kill calls");
+		if (round == PGSCAN) {
+			unsigned long long o = 0, th = 0;
+
+			CHECK(alive(old), "old (thrashed before, idle now) died");
+			tl_cg_read_key("oomd/old", "memory.stat", "pgscan", &o);
+			tl_cg_read_key("oomd/thrash", "memory.stat", "pgscan", &th);
+			CHECK(o > th, "the scenario does not tell rate from total: old's pgscan %llu, thrash's %llu",
+			      o, th);
+		}
 		CHECK_EQ(skel->bss->last_cgroup, victim_id, "the cgroup chosen");
 		CHECK_EQ(skel->bss->last_avoided, round == AVOID_LAST, "chosen although avoided");
 		CHECK_GT(skel->bss->last_pgscan, 0, "its pgscan since the previous look");
@@ -253,6 +284,7 @@ static void oomd_round(enum round round)
 
 		CHECK(rec_is(rec, "policy", "oomd_like"), "record %d: policy: %.300s", n, rec);
 		tl_json_str(rec, NULL, "reason", reason, sizeof(reason));
+		tl_json_num(rec, NULL, "time_ns", n ? &v : &first_ns);
 		tl_json_num(rec, "\"victim\":{", "cgroup_id", &cg);
 		tl_json_num(rec, NULL, "kills", &kills);
 		if (rec_is(rec, "action", "decline")) {
@@ -262,6 +294,7 @@ static void oomd_round(enum round round)
 			      (round == OMIT_ALL && !strcmp(reason, "no_candidate")),
 			      "record %d: a decline for reason %s: %.300s", n, reason, rec);
 			nocand_seen += !strcmp(reason, "no_candidate");
+			sustained_before += !kills_seen && !strcmp(reason, "not_sustained");
 			continue;
 		}
 		if (rec_is(rec, "action", "dry_run")) {
@@ -274,6 +307,7 @@ static void oomd_round(enum round round)
 			continue;
 		}
 		CHECK(rec_is(rec, "action", "kill"), "record %d: action: %.300s", n, rec);
+		tl_json_num(rec, NULL, "time_ns", &kill_ns);
 		CHECK(rec_is(rec, "trigger", "psi") && strstr(rec, "\"full\":true"),
 		      "record %d: a kill not caused by the full trigger: %.300s", n, rec);
 		CHECK(rec_is(rec, "domain_path", "/oomd"), "record %d: domain: %.300s", n, rec);
@@ -287,12 +321,18 @@ static void oomd_round(enum round round)
 			CHECK(cg == (long long)victim_id || (group && cg == (long long)tl_cg_id(churn_cg)) ||
 			      (group && cg == (long long)tl_cg_id(idle_cg)),
 			      "record %d: victim in cgroup %lld, expected %llu's", n, cg, victim_id);
-			CHECK(kills == (group ? 1 : 3), "record %d: kills %lld, expected %d (the whole cgroup)",
-			      n, kills, group ? 1 : 3);
+			CHECK(kills == 3, "record %d: kills %lld, expected 3 (the whole cgroup)", n, kills);
 		}
 		kills_seen++;
 	}
 	CHECK_EQ(kills_seen, round == SHADOW || round == OMIT_ALL ? 0 : 1, "kill records");
+	if (kills_seen) {
+		/* pressure first, for duration_ms (2 s) from the first event, then the kill */
+		CHECK_GT(sustained_before, 0, "not_sustained declines before the kill");
+		CHECK(kill_ns - first_ns >= 2000000000LL,
+		      "the kill came %lld ms after the first event, before duration_ms (2000)",
+		      (kill_ns - first_ns) / 1000000);
+	}
 	if (round == SHADOW)
 		CHECK_GT(dry_seen, 0, "dry-run records");
 	if (round == OMIT_ALL)
@@ -316,7 +356,7 @@ out:
 	bpf_link__destroy(l_oom);
 	oomd_like_bpf__destroy(skel);
 	{
-		int pids[] = { big, churn, idle1, idle2, small };
+		int pids[] = { big, churn, idle1, idle2, small, old };
 
 		for (i = 0; i < NPROCS; i++)
 			if (pids[i] > 0 && alive(pids[i]))

@@ -812,6 +812,9 @@ int tl_swap_on(unsigned int mib)
 	err = tl_zram_load();
 	if (err)
 		return err;
+	/* a run stopped halfway may have left it on */
+	syscall(SYS_swapoff, TL_ZRAM);
+	tl_write_file("/sys/block/zram0/reset", "1");
 	snprintf(val, sizeof(val), "%uM", mib);
 	err = tl_write_file("/sys/block/zram0/disksize", val);
 	if (err) {
@@ -829,8 +832,9 @@ int tl_swap_on(unsigned int mib)
 	((__u32 *)(hdr + 1024))[0] = 1;				/* version */
 	((__u32 *)(hdr + 1024))[1] = (__u32)(((unsigned long long)mib << 20) / page - 1); /* last_page */
 	memcpy(hdr + page - 10, "SWAPSPACE2", 10);
+	errno = 0;
 	if (write(fd, hdr, page) != page || fsync(fd)) {
-		err = errno ? -errno : -EIO;
+		err = errno ? -errno : -EIO;	/* a short write sets none */
 		printf("# writing the swap header to " TL_ZRAM ": %s\n", strerror(-err));
 		goto out;
 	}

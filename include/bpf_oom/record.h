@@ -86,9 +86,11 @@ struct bpf_oom_record_task {
  * @action: BPF_OOM_ACTION_*
  * @reason: BPF_OOM_REASON_*
  * @flags: BPF_OOM_RECORD_*
- * @kills: for a KILL, how many processes the policy killed in this run
- *	(more than one for a policy that kills a whole cgroup, oomd_like);
- *	@victim is the first. 0 otherwise (and in version 1 records).
+ * @kills: for a KILL, how many processes the policy's kills of this run
+ *	made OOM victims (oom:mark_victim): more than one for a policy that
+ *	kills a whole cgroup (oomd_like) or a kill that takes a
+ *	memory.oom.group with it; @victim is the first. 0 otherwise (and in
+ *	version 1 records).
  * @episode: the OOM episode (one out_of_memory() call that reached the
  *	policies; the number the module prints as "episode N" next to the
  *	kernel's OOM report); 0 for a PSI policy's decision, which is no OOM
