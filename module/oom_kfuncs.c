@@ -102,6 +102,8 @@ __bpf_kfunc_start_defs();
  * only given access to reserves and reaped, as the kernel does. On success
  * the OOM counts as having freed memory and the chain ends with this
  * handler, whatever it returns (upstream: only if it returns non-zero).
+ * A handler may call it again in the same run, for more processes of one
+ * decision (a whole cgroup): one record, the first victim, all counted.
  *
  * Unlike upstream v2, a policy can only kill what the kernel's OOM killer
  * could: a task inside the OOM's domain (for a memcg OOM, in oc->memcg's
