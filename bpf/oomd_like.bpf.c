@@ -160,7 +160,11 @@ struct {
 	__type(value, u32);
 } handling SEC(".maps");
 
-enum { PREF_NONE, PREF_AVOID, PREF_OMIT };
+/*
+ * PREF_PART: not a candidate, a leaf of the oom.group candidate before it;
+ * PREF_EXCL: ruled out for this decision (nothing to kill in it)
+ */
+enum { PREF_NONE, PREF_AVOID, PREF_OMIT, PREF_PART, PREF_EXCL };
 
 /* A choice and the processes to kill for it. One per side. */
 struct oomd_pick {
@@ -172,6 +176,9 @@ struct oomd_pick {
 	bool group;		/* memory.oom.group: its subtree too */
 	int skip_level;		/* in the walk: an oom.group subtree's level */
 	u32 nr_cand;		/* the candidates found by the walk */
+	int open;		/* in the ranking: the candidate being summed */
+	u64 open_total;		/* its pgscan so far */
+	u64 open_usage;
 	u64 cand[BPF_OOM_MAX_MEMCGS];
 	u8 cand_pref[BPF_OOM_MAX_MEMCGS];
 	u8 cand_group[BPF_OOM_MAX_MEMCGS];
@@ -222,18 +229,6 @@ static __always_inline u64 oomd_pgscan(struct mem_cgroup *m)
 						       PGSCAN_KHUGEPAGED___v));
 }
 
-static __always_inline u32 oomd_pref(u64 id)
-{
-	int i;
-
-	for (i = 0; i < OOMD_PREFS; i++) {
-		if (omit[i] && omit[i] == id)
-			return PREF_OMIT;
-		if (avoid[i] && avoid[i] == id)
-			return PREF_AVOID;
-	}
-	return PREF_NONE;
-}
 
 /* The memory cgroup with id @id, referenced, or NULL. */
 static __always_inline struct mem_cgroup *oomd_memcg(u64 id)
@@ -249,14 +244,57 @@ static __always_inline struct mem_cgroup *oomd_memcg(u64 id)
 	return m;
 }
 
-static __always_inline bool oomd_excluded(struct oomd_pick *k, u64 id)
+
+/*
+ * What the knobs and the decision so far say of cgroup @id, for the PSI
+ * side's pick (@psi) or the OOM side's. A global function: the verifier
+ * checks it once, not in every state of the walk that calls it.
+ */
+__noinline int oomd_pref_of(u64 id, bool psi)
 {
+	struct oomd_pick *k = psi ? &psi_pick : &oom_pick;
 	int i;
 
 	for (i = 0; i < OOMD_TRIES; i++)
 		if (i < k->nr_excl && k->excl[i] == id)
-			return true;
-	return false;
+			return PREF_EXCL;
+	for (i = 0; i < OOMD_PREFS; i++) {
+		if (omit[i] && omit[i] == id)
+			return PREF_OMIT;
+		if (avoid[i] && avoid[i] == id)
+			return PREF_AVOID;
+	}
+	return PREF_NONE;
+}
+
+/* The candidate oomd_rank() has summed up (k->open): rank it. */
+static __always_inline void oomd_rank_close(struct oomd_pick *k, bool refresh)
+{
+	u64 id, cur, usage, delta, *seen;
+	int o = k->open;
+
+	if (o < 0 || o >= BPF_OOM_MAX_MEMCGS)
+		return;
+	k->open = -1;
+	id = k->cand[o];
+	cur = k->open_total;
+	usage = k->open_usage;
+	seen = bpf_map_lookup_elem(&pgscan_seen, &id);
+	delta = seen && *seen <= cur ? cur - *seen : cur;
+	if (refresh)
+		bpf_map_update_elem(&pgscan_seen, &id, &cur, BPF_ANY);
+	if (!cur && !usage)
+		return;
+	k->candidates++;
+	if (k->id && (k->cand_pref[o] > k->pref ||
+		      (k->cand_pref[o] == k->pref &&
+		       (delta < k->pgscan || (delta == k->pgscan && usage <= k->usage)))))
+		return;
+	k->id = id;
+	k->pgscan = delta;
+	k->usage = usage;
+	k->pref = k->cand_pref[o];
+	k->group = k->cand_group[o];
 }
 
 /*
@@ -265,11 +303,12 @@ static __always_inline bool oomd_excluded(struct oomd_pick *k, u64 id)
  * fills k->id etc.; with @refresh, remembers each candidate's pgscan for the
  * next look (the rate is over the time between looks).
  *
- * Each candidate's stats are flushed on their own, not through @root: from
- * 7.x (mm/memcontrol.c memcg_rstat_updated()) a cgroup with enough pending
- * updates stops counting them into its ancestors, so a flush of @root can
- * find too few to act on and leave a busy leaf's pgscan up to the periodic
- * flush (2 s) behind: its rate would read 0.
+ * pgscan is read from leaves only, each flushed on its own, an oom.group
+ * candidate's as the sum of its leaves': from 7.x (mm/memcontrol.c
+ * memcg_rstat_updated()) a cgroup with enough pending updates stops
+ * counting them into its ancestors, so a flush of an ancestor can find too
+ * few to act on and leave its pgscan up to the periodic flush (2 s)
+ * behind: a busy cgroup's rate would read 0.
  */
 static __always_inline void oomd_rank(struct oomd_pick *k, struct mem_cgroup *root, bool refresh)
 {
@@ -290,12 +329,22 @@ static __always_inline void oomd_rank(struct oomd_pick *k, struct mem_cgroup *ro
 		u32 pref;
 		u64 id;
 
-		/* pre-order: an oom.group candidate's subtree follows it */
-		if (k->skip_level >= 0 && level > k->skip_level)
-			continue;
-		k->skip_level = -1;
+		if (n >= BPF_OOM_MAX_MEMCGS)
+			break;
 		if (!(pos->flags & BPF_OOM_CSS_ONLINE))
 			continue;
+		/* pre-order: an oom.group candidate's subtree follows it */
+		if (k->skip_level >= 0 && level > k->skip_level) {
+			if (cg->nr_descendants)
+				continue;
+			/* a leaf of it: its pgscan is part of the group's */
+			k->cand[n] = cg->kn->id;
+			k->cand_pref[n] = PREF_PART;
+			k->cand_group[n] = 0;
+			k->nr_cand = n + 1;
+			continue;
+		}
+		k->skip_level = -1;
 		m = bpf_get_mem_cgroup(pos);
 		if (!m)
 			continue;
@@ -306,15 +355,14 @@ static __always_inline void oomd_rank(struct oomd_pick *k, struct mem_cgroup *ro
 		if (cg->nr_descendants)
 			k->skip_level = level;
 		id = cg->kn->id;
-		if (oomd_excluded(k, id))
-			continue;
-		pref = oomd_pref(id);
-		if (pref == PREF_OMIT) {
+		pref = oomd_pref_of(id, k == &psi_pick);
+		if (pref == PREF_OMIT)
 			__sync_fetch_and_add(&omitted, 1);
+		if (pref == PREF_EXCL)
+			pref = PREF_OMIT;
+		/* a group ruled out still heads its leaves (not summed anywhere) */
+		if (pref == PREF_OMIT && !cg->nr_descendants)
 			continue;
-		}
-		if (n >= BPF_OOM_MAX_MEMCGS)
-			break;
 		k->cand[n] = id;
 		k->cand_pref[n] = pref;
 		k->cand_group[n] = group && cg->nr_descendants;
@@ -322,36 +370,36 @@ static __always_inline void oomd_rank(struct oomd_pick *k, struct mem_cgroup *ro
 	}
 	bpf_rcu_read_unlock();
 
+	/* a candidate, then the leaves of it if it is a group: summed, then ranked */
+	k->open = -1;
 	bpf_for(i, 0, k->nr_cand) {
-		u64 id, cur, usage, delta, *seen;
+		u64 cur;
 
 		if (i >= BPF_OOM_MAX_MEMCGS)
 			break;
-		id = k->cand[i];
-		m = oomd_memcg(id);
+		if (k->cand_pref[i] != PREF_PART) {
+			oomd_rank_close(k, refresh);
+			if (k->cand_pref[i] == PREF_OMIT)
+				continue;	/* and its leaves, with k->open -1 */
+			k->open = i;
+			k->open_total = 0;
+			k->open_usage = 0;
+		}
+		if (k->open < 0)
+			continue;
+		m = oomd_memcg(k->cand[i]);
 		if (!m)
 			continue;	/* removed since */
-		bpf_mem_cgroup_flush_stats(m);
-		cur = oomd_pgscan(m);
-		usage = bpf_mem_cgroup_usage(m);
+		if (k->cand_pref[i] != PREF_PART)
+			k->open_usage = bpf_mem_cgroup_usage(m);	/* exact: page counter */
+		if (k->cand_pref[i] == PREF_PART || !k->cand_group[i]) {
+			bpf_mem_cgroup_flush_stats(m);
+			cur = oomd_pgscan(m);
+			k->open_total += cur;
+		}
 		bpf_put_mem_cgroup(m);
-		seen = bpf_map_lookup_elem(&pgscan_seen, &id);
-		delta = seen && *seen <= cur ? cur - *seen : cur;
-		if (refresh)
-			bpf_map_update_elem(&pgscan_seen, &id, &cur, BPF_ANY);
-		if (!cur && !usage)
-			continue;
-		k->candidates++;
-		if (k->id && (k->cand_pref[i] > k->pref ||
-			      (k->cand_pref[i] == k->pref &&
-			       (delta < k->pgscan || (delta == k->pgscan && usage <= k->usage)))))
-			continue;
-		k->id = id;
-		k->pgscan = delta;
-		k->usage = usage;
-		k->pref = k->cand_pref[i];
-		k->group = k->cand_group[i];
 	}
+	oomd_rank_close(k, refresh);
 }
 
 
