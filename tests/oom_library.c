@@ -179,13 +179,6 @@ static long long rec_task(const char *rec, const char *which, const char *key)
 	return tl_json_num(rec, from, key, &v) ? -1 : v;
 }
 
-static bool rec_is(const char *rec, const char *key, const char *want)
-{
-	char s[64];
-
-	return !tl_json_str(rec, NULL, key, s, sizeof(s)) && !strcmp(s, want);
-}
-
 static long long rec_num(const char *rec, const char *key)
 {
 	long long v;
@@ -193,17 +186,12 @@ static long long rec_num(const char *rec, const char *key)
 	return tl_json_num(rec, NULL, key, &v) ? -1 : v;
 }
 
-static bool alive(int pid)
-{
-	return waitpid(pid, NULL, WNOHANG) == 0;
-}
-
 static int count_alive(const int *pids, int n)
 {
 	int i, a = 0;
 
 	for (i = 0; i < n; i++)
-		a += alive(pids[i]);
+		a += tl_alive(pids[i]);
 	return a;
 }
 
@@ -285,8 +273,8 @@ static void hog_round(bool dry_run)
 	/* one record: the policy's kill, or its dry-run choice and the kernel's */
 	rec = events_end(&ev, 1, "/olt");
 	if (rec) {
-		CHECK(rec_is(rec, "action", dry_run ? "dry_run" : "kill"), "record: action: %s", rec);
-		CHECK(rec_is(rec, "reason", dry_run ? "dry_run" : "none"), "record: reason: %s", rec);
+		CHECK(tl_json_is(rec, "action", dry_run ? "dry_run" : "kill"), "record: action: %s", rec);
+		CHECK(tl_json_is(rec, "reason", dry_run ? "dry_run" : "none"), "record: reason: %s", rec);
 		CHECK_EQ(rec_task(rec, "victim", "pid"), hog, "record: victim pid");
 		CHECK_EQ(rec_task(rec, "victim", "cgroup_id"), tl_cg_id("olt/term"),
 			 "record: victim cgroup");
@@ -402,7 +390,7 @@ static void group_round(bool dry_run)
 		for (j = 0; j < 4 && v != svc[j]; j++)
 			;
 		CHECK(j < 4, "record %d: victim %lld, not a process of svc", i, v);
-		CHECK(rec_is(rec, "action", dry_run ? "dry_run" : "kill"), "record %d: action: %.200s",
+		CHECK(tl_json_is(rec, "action", dry_run ? "dry_run" : "kill"), "record %d: action: %.200s",
 		      i, rec);
 		/* the first OOM: the kernel's own choice was term's 16 MiB process */
 		if (dry_run && i == 0)
@@ -437,7 +425,7 @@ static void group_round(bool dry_run)
 		      "the kernel log does not name the policy");
 		CHECK_EQ(wait_dead(svc, 4), 0, "svc processes alive 10 s after the kill");
 		CHECK_EQ(count_alive(small, 50), 50, "term's small processes alive");
-		CHECK(alive(big), "term's 16 MiB process died");
+		CHECK(tl_alive(big), "term's 16 MiB process died");
 	} else {
 		/* the kernel decided: first the 16 MiB process of term */
 		CHECK(nkills >= 1 && kills[0] == big, "the kernel killed %d first, expected term's 16 MiB process %d",

@@ -67,26 +67,6 @@ static int churn_fn(void *arg, int ready)
 	return 0;
 }
 
-/* Wait up to @ms for child @pid to die; true if SIGKILL killed it. */
-static bool wait_killed(int pid, int ms)
-{
-	int status, i;
-
-	for (i = 0; i < ms / 10; i++) {
-		int r = waitpid(pid, &status, WNOHANG);
-
-		if (r == pid)
-			return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-		usleep(10000);
-	}
-	return false;
-}
-
-static bool alive(int pid)
-{
-	return pid > 0 && waitpid(pid, NULL, WNOHANG) == 0;
-}
-
 enum round { PGSCAN, SHADOW, AVOID, AVOID_LAST, OMIT_ALL, OOM_GROUP };
 
 #define NPROCS 6
@@ -96,13 +76,6 @@ static const char *const cgs[] = {
 };
 
 static char events_out[1 << 18], events_err[4096];
-
-static bool rec_is(const char *rec, const char *key, const char *want)
-{
-	char s[64];
-
-	return !tl_json_str(rec, NULL, key, s, sizeof(s)) && !strcmp(s, want);
-}
 
 static void cleanup_cgroups(void)
 {
@@ -218,12 +191,12 @@ static void oomd_round(enum round round)
 	case PGSCAN:
 	case AVOID_LAST:
 	case OOM_GROUP:
-		CHECK(wait_killed(churn, 30000), "the thrashing process was not killed within 30 s");
-		CHECK(wait_killed(idle1, 2000), "an idle process of its cgroup was not killed with it");
-		CHECK(wait_killed(idle2, 2000), "the other idle process of its cgroup was not killed");
+		CHECK(tl_wait_killed(churn, 30000), "the thrashing process was not killed within 30 s");
+		CHECK(tl_wait_killed(idle1, 2000), "an idle process of its cgroup was not killed with it");
+		CHECK(tl_wait_killed(idle2, 2000), "the other idle process of its cgroup was not killed");
 		usleep(2000000);
-		CHECK(alive(big), "big (160 MiB, no reclaim) died");
-		CHECK(alive(small), "small died");
+		CHECK(tl_alive(big), "big (160 MiB, no reclaim) died");
+		CHECK(tl_alive(small), "small died");
 		CHECK_EQ(skel->bss->kills, 1, "cgroups killed");
 		/*
 		 * svc: the first kill takes the whole memory.oom.group (the
@@ -233,7 +206,7 @@ static void oomd_round(enum round round)
 		if (round == PGSCAN) {
 			unsigned long long o = 0, th = 0;
 
-			CHECK(alive(old), "old (thrashed before, idle now) died");
+			CHECK(tl_alive(old), "old (thrashed before, idle now) died");
 			tl_cg_read_key("oomd/old", "memory.stat", "pgscan", &o);
 			tl_cg_read_key("oomd/thrash", "memory.stat", "pgscan", &th);
 			CHECK(o > th, "the scenario does not tell rate from total: old's pgscan %llu, thrash's %llu",
@@ -246,10 +219,10 @@ static void oomd_round(enum round round)
 			CHECK_EQ(skel->bss->last_candidates, 1, "candidates left (big and small omitted)");
 		break;
 	case AVOID:
-		CHECK(wait_killed(big, 30000), "big was not killed within 30 s (thrash avoided)");
+		CHECK(tl_wait_killed(big, 30000), "big was not killed within 30 s (thrash avoided)");
 		usleep(2000000);
-		CHECK(alive(churn) && alive(idle1) && alive(idle2), "a process of the avoided cgroup died");
-		CHECK(alive(small), "small died");
+		CHECK(tl_alive(churn) && tl_alive(idle1) && tl_alive(idle2), "a process of the avoided cgroup died");
+		CHECK(tl_alive(small), "small died");
 		CHECK_EQ(skel->bss->kills, 1, "cgroups killed");
 		CHECK_EQ(skel->bss->killed_procs, 1, "processes killed");
 		CHECK_EQ(skel->bss->last_cgroup, big_id, "the cgroup chosen");
@@ -262,7 +235,7 @@ static void oomd_round(enum round round)
 			CHECK_GT(skel->bss->dry_runs, 0, "choices recorded in shadow mode within 30 s");
 		/* past duration_ms: the policy would have acted by now */
 		usleep(4000000);
-		CHECK(alive(big) && alive(small) && alive(churn) && alive(idle1) && alive(idle2),
+		CHECK(tl_alive(big) && tl_alive(small) && tl_alive(churn) && tl_alive(idle1) && tl_alive(idle2),
 		      "a process died (%s)", round == SHADOW ? "shadow mode" : "everything omitted");
 		CHECK_EQ(skel->bss->kills, 0, "cgroups killed");
 		CHECK_EQ(skel->bss->declared, 0, "OOMs declared");
@@ -282,12 +255,12 @@ static void oomd_round(enum round round)
 		long long v, cg = -1, kills = -1;
 		char reason[32] = "";
 
-		CHECK(rec_is(rec, "policy", "oomd_like"), "record %d: policy: %.300s", n, rec);
+		CHECK(tl_json_is(rec, "policy", "oomd_like"), "record %d: policy: %.300s", n, rec);
 		tl_json_str(rec, NULL, "reason", reason, sizeof(reason));
 		tl_json_num(rec, NULL, "time_ns", n ? &v : &first_ns);
 		tl_json_num(rec, "\"victim\":{", "cgroup_id", &cg);
 		tl_json_num(rec, NULL, "kills", &kills);
-		if (rec_is(rec, "action", "decline")) {
+		if (tl_json_is(rec, "action", "decline")) {
 			declines_seen++;
 			/* before acting: not yet sustained; after: the delay; omit_all: none left */
 			CHECK(!strcmp(reason, "not_sustained") || !strcmp(reason, "min_interval") ||
@@ -297,20 +270,20 @@ static void oomd_round(enum round round)
 			sustained_before += !kills_seen && !strcmp(reason, "not_sustained");
 			continue;
 		}
-		if (rec_is(rec, "action", "dry_run")) {
+		if (tl_json_is(rec, "action", "dry_run")) {
 			CHECK(round == SHADOW, "record %d: a dry run outside shadow mode: %.300s", n, rec);
-			CHECK(rec_is(rec, "trigger", "psi") && strstr(rec, "\"full\":true"),
+			CHECK(tl_json_is(rec, "trigger", "psi") && strstr(rec, "\"full\":true"),
 			      "record %d: not caused by the full trigger: %.300s", n, rec);
 			CHECK(cg == (long long)victim_id, "record %d: dry run in cgroup %lld, expected %llu: %.300s",
 			      n, cg, victim_id, rec);
 			dry_seen++;
 			continue;
 		}
-		CHECK(rec_is(rec, "action", "kill"), "record %d: action: %.300s", n, rec);
+		CHECK(tl_json_is(rec, "action", "kill"), "record %d: action: %.300s", n, rec);
 		tl_json_num(rec, NULL, "time_ns", &kill_ns);
-		CHECK(rec_is(rec, "trigger", "psi") && strstr(rec, "\"full\":true"),
+		CHECK(tl_json_is(rec, "trigger", "psi") && strstr(rec, "\"full\":true"),
 		      "record %d: a kill not caused by the full trigger: %.300s", n, rec);
-		CHECK(rec_is(rec, "domain_path", "/oomd"), "record %d: domain: %.300s", n, rec);
+		CHECK(tl_json_is(rec, "domain_path", "/oomd"), "record %d: domain: %.300s", n, rec);
 		CHECK(!tl_json_num(rec, NULL, "episode", &v) && v > 0,
 		      "record %d: a kill without its OOM episode: %.300s", n, rec);
 		if (round == AVOID) {
@@ -359,7 +332,7 @@ out:
 		int pids[] = { big, churn, idle1, idle2, small, old };
 
 		for (i = 0; i < NPROCS; i++)
-			if (pids[i] > 0 && alive(pids[i]))
+			if (pids[i] > 0 && tl_alive(pids[i]))
 				tl_reap(pids[i], SIGKILL);
 	}
 	cleanup_cgroups();

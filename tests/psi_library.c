@@ -86,34 +86,7 @@ static int spin_fn(void *arg, int ready)
 	return 0;
 }
 
-static bool alive(int pid)
-{
-	return waitpid(pid, NULL, WNOHANG) == 0;
-}
-
-/* Wait up to @ms for @pid to die; true if it died by SIGKILL. */
-static bool wait_killed(int pid, int ms)
-{
-	int status, i;
-
-	for (i = 0; i < ms / 10; i++) {
-		int r = waitpid(pid, &status, WNOHANG);
-
-		if (r == pid)
-			return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-		usleep(10000);
-	}
-	return false;
-}
-
 static char events_out[1 << 17], events_err[4096];
-
-static bool rec_is(const char *rec, const char *key, const char *want)
-{
-	char s[64];
-
-	return !tl_json_str(rec, NULL, key, s, sizeof(s)) && !strcmp(s, want);
-}
 
 static long long rec_victim_pid(const char *rec)
 {
@@ -210,7 +183,7 @@ static void round_end(struct pressure_round *r, const int *pids, int n)
 	if (r->press > 0)
 		tl_reap(r->press, SIGKILL);
 	for (i = 0; i < n; i++)
-		if (pids[i] > 0 && alive(pids[i]))
+		if (pids[i] > 0 && tl_alive(pids[i]))
 			tl_reap(pids[i], SIGKILL);
 	if (r->saved)
 		tl_unshield_all(r->saved);
@@ -250,16 +223,16 @@ static void lmk_round(enum lmk_round round)
 
 	switch (round) {
 	case MEDIUM:
-		CHECK(wait_killed(hi, 30000), "hi (adj 900) was not killed within 30 s of pressure");
+		CHECK(tl_wait_killed(hi, 30000), "hi (adj 900) was not killed within 30 s of pressure");
 		usleep(5000000);
-		CHECK(alive(lo), "lo (adj 0) died at medium pressure");
+		CHECK(tl_alive(lo), "lo (adj 0) died at medium pressure");
 		CHECK_EQ(skel->bss->kills, 1, "kills by the policy");
 		CHECK_EQ(skel->bss->events_critical, 0,
 			 "critical events with a task running that never stalls");
 		break;
 	case CRITICAL:
-		CHECK(wait_killed(hi, 30000), "hi (adj 900) was not killed within 30 s of pressure");
-		CHECK(wait_killed(lo, 30000), "lo (adj 0) was not killed at critical pressure");
+		CHECK(tl_wait_killed(hi, 30000), "hi (adj 900) was not killed within 30 s of pressure");
+		CHECK(tl_wait_killed(lo, 30000), "lo (adj 0) was not killed at critical pressure");
 		CHECK_EQ(skel->bss->kills, 2, "kills by the policy");
 		CHECK_GT(skel->bss->events_critical, 0, "critical events");
 		break;
@@ -268,7 +241,7 @@ static void lmk_round(enum lmk_round round)
 			usleep(10000);
 		CHECK_GT(skel->bss->dry_runs, 0, "choices recorded in shadow mode within 30 s");
 		usleep(2000000);
-		CHECK(alive(hi) && alive(lo), "a process died in shadow mode");
+		CHECK(tl_alive(hi) && tl_alive(lo), "a process died in shadow mode");
 		CHECK_EQ(skel->bss->kills, 0, "kills by the policy in shadow mode");
 		CHECK_EQ(skel->bss->declared, 0, "OOMs declared in shadow mode");
 		break;
@@ -283,21 +256,21 @@ static void lmk_round(enum lmk_round round)
 
 		if (!strchr(rec, '\n'))
 			break;
-		CHECK(rec_is(rec, "policy", "lmkd_like") && rec_is(rec, "trigger", "psi"),
+		CHECK(tl_json_is(rec, "policy", "lmkd_like") && tl_json_is(rec, "trigger", "psi"),
 		      "record %d: policy and trigger: %.300s", n, rec);
 		CHECK(!tl_json_num(rec, "\"psi\":{", "resource", &v) && v == 1,
 		      "record %d: not a memory trigger: %.300s", n, rec);
-		if (rec_is(rec, "action", "decline"))
+		if (tl_json_is(rec, "action", "decline"))
 			continue;
 		if (round == SHADOW) {
-			CHECK(rec_is(rec, "action", "dry_run") && rec_victim_pid(rec) == hi,
+			CHECK(tl_json_is(rec, "action", "dry_run") && rec_victim_pid(rec) == hi,
 			      "record %d: expected a dry run naming hi (%d): %.300s", n, hi, rec);
 			CHECK(!tl_json_num(rec, NULL, "episode", &v) && v == 0,
 			      "record %d: a PSI decision has no OOM episode: %.300s", n, rec);
 			kills_seen++;
 			continue;
 		}
-		CHECK(rec_is(rec, "action", "kill"), "record %d: action: %.300s", n, rec);
+		CHECK(tl_json_is(rec, "action", "kill"), "record %d: action: %.300s", n, rec);
 		/* lo (adj 0) only goes at critical pressure: its kill came from "full" */
 		if (kills_seen == 1)
 			CHECK(strstr(rec, "\"full\":true"), "record %d: lo's kill not caused by full pressure: %.300s",
@@ -307,7 +280,7 @@ static void lmk_round(enum lmk_round round)
 		      kills_seen, v, kills_seen ? lo : hi);
 		CHECK(!tl_json_num(rec, NULL, "episode", &v) && v > 0,
 		      "record %d: a kill without its OOM episode: %.300s", n, rec);
-		CHECK(rec_is(rec, "domain_path", "/"), "record %d: domain: %.300s", n, rec);
+		CHECK(tl_json_is(rec, "domain_path", "/"), "record %d: domain: %.300s", n, rec);
 		kills_seen++;
 	}
 	if (round == SHADOW)
@@ -387,7 +360,7 @@ static void eo_round(enum eo_round round)
 		usleep(10000);
 	CHECK_GT(skel->bss->below, 1, "events with MemAvailable above 25% within 30 s");
 	for (i = 0; i < 3; i++)
-		CHECK(alive(procs[i]), "%s died with memory plentiful", eo_specs[i].comm);
+		CHECK(tl_alive(procs[i]), "%s died with memory plentiful", eo_specs[i].comm);
 	CHECK_EQ(skel->bss->kills + skel->bss->dry_runs + skel->bss->declared, 0,
 		 "decisions with memory plentiful");
 
@@ -409,10 +382,10 @@ static void eo_round(enum eo_round round)
 		tl_reap(r.press, SIGKILL);
 		r.press = -1;
 		for (i = 0; i < 3; i++)
-			CHECK(alive(procs[i]), "%s died in shadow mode", eo_specs[i].comm);
+			CHECK(tl_alive(procs[i]), "%s died in shadow mode", eo_specs[i].comm);
 		CHECK_EQ(skel->bss->declared, 0, "OOMs declared in shadow mode");
 	} else {
-		CHECK(wait_killed(procs[want], 30000), "%s was not killed within 30 s of low memory",
+		CHECK(tl_wait_killed(procs[want], 30000), "%s was not killed within 30 s of low memory",
 		      eo_specs[want].comm);
 		/*
 		 * Memory may still be under the threshold (eo_pref's 8 MiB):
@@ -424,18 +397,18 @@ static void eo_round(enum eo_round round)
 		usleep(1000000);
 		for (i = 0; i < 3; i++)
 			if (i != want)
-				CHECK(alive(procs[i]), "%s died too", eo_specs[i].comm);
+				CHECK(tl_alive(procs[i]), "%s died too", eo_specs[i].comm);
 		CHECK_EQ(skel->bss->kills, 1, "kills by the policy");
 	}
 	round_stop_events(&r);
 	for (rec = events_out, n = 0; *rec; rec = strchr(rec, '\n') + 1, n++) {
 		if (!strchr(rec, '\n'))
 			break;
-		CHECK(rec_is(rec, "policy", "earlyoom_like") && rec_is(rec, "trigger", "psi"),
+		CHECK(tl_json_is(rec, "policy", "earlyoom_like") && tl_json_is(rec, "trigger", "psi"),
 		      "record %d: policy and trigger: %.300s", n, rec);
-		if (rec_is(rec, "action", "decline"))
+		if (tl_json_is(rec, "action", "decline"))
 			continue;
-		CHECK(rec_is(rec, "action", round == EO_SHADOW ? "dry_run" : "kill") &&
+		CHECK(tl_json_is(rec, "action", round == EO_SHADOW ? "dry_run" : "kill") &&
 		      rec_victim_pid(rec) == procs[want],
 		      "record %d: expected a %s of %s (%d): %.300s", n,
 		      round == EO_SHADOW ? "dry run" : "kill", eo_specs[want].comm, procs[want], rec);

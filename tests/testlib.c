@@ -862,3 +862,31 @@ int tl_swap_off(void)
 	tl_write_file("/sys/block/zram0/reset", "1");
 	return err;
 }
+
+/* ---- children and records ------------------------------------------------ */
+
+bool tl_alive(int pid)
+{
+	return pid > 0 && waitpid(pid, NULL, WNOHANG) == 0;
+}
+
+bool tl_wait_killed(int pid, int ms)
+{
+	int status, i;
+
+	for (i = 0; i < ms / 10; i++) {
+		int r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+		usleep(10000);
+	}
+	return false;
+}
+
+bool tl_json_is(const char *obj, const char *key, const char *want)
+{
+	char s[64];
+
+	return !tl_json_str(obj, NULL, key, s, sizeof(s)) && !strcmp(s, want);
+}

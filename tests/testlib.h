@@ -115,6 +115,11 @@ int tl_holder_fn(void *arg, int ready);
  */
 void tl_wait_done(int fd, const char *what);
 
+/* Whether child @pid (> 0) is still running (not yet reaped). */
+bool tl_alive(int pid);
+/* Wait up to @ms for child @pid to die and reap it; true if SIGKILL killed it. */
+bool tl_wait_killed(int pid, int ms);
+
 /* Kill and reap a child; returns its wait status. */
 int tl_reap(int pid, int sig);
 
@@ -194,6 +199,8 @@ int tl_events_stop(struct tl_events *ev, char *out, size_t out_len, char *err, s
  */
 int tl_json_num(const char *obj, const char *from, const char *key, long long *val);
 int tl_json_str(const char *obj, const char *from, const char *key, char *buf, size_t len);
+/* Whether string member @key of the object @obj (from its start) is @want. */
+bool tl_json_is(const char *obj, const char *key, const char *want);
 
 /* Quiet libbpf unless BPF_OOM_TEST_VERBOSE is set. */
 void tl_libbpf_quiet(void);
