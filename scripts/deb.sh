@@ -47,11 +47,14 @@ build() {
 	mkdir -p "$src" "$OUT/$suite"
 	export_tree "$src"
 	if [ "$version" != "$VERSION" ]; then
-		# Same maintainer and date as the entry it rebuilds: the
+		# The maintainer of the entry it rebuilds, dated one second
+		# after it (an entry must be newer than the one before): the
 		# build stays reproducible (SOURCE_DATE_EPOCH).
-		local top trailer
+		local top trailer date
 		top=$(head -n1 "$src/debian/changelog")
 		trailer=$(grep -m1 '^ -- ' "$src/debian/changelog")
+		date=${trailer##*>  }
+		trailer="${trailer%>  *}>  $(LC_ALL=C date -u -R -d "@$(($(date -d "$date" +%s) + 1))")"
 		{
 			printf 'bpf-oom (%s) %s-backports; urgency=medium\n\n' "$version" "$suite"
 			printf '  * Rebuild for Debian %s (%s): bpf-oom-dkms only.\n\n' \
@@ -62,7 +65,7 @@ build() {
 		mv "$src/debian/changelog.new" "$src/debian/changelog"
 		log "$suite: rebuilding '$top' as $version"
 	fi
-	log "$suite: dpkg-buildpackage $* (log: build/deb/$suite/build.log)"
+	log "$suite: dpkg-buildpackage${*:+ $*} (log: build/deb/$suite/build.log)"
 	if ! in_userland "$suite" sh -c "cd '$CHROOT_SRC/build/deb/src-$suite/bpf-oom-$version' &&
 		dpkg-buildpackage -us -uc $*" >"$OUT/$suite/build.log" 2>&1; then
 		tail -n 30 "$OUT/$suite/build.log" >&2
