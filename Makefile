@@ -15,6 +15,8 @@
 #   make check-debug   the suite, a short soak and kmemleak on lockdep/KASAN builds of Debian's 6.12 and 7.3
 #   make vm-run K=<name|kver> CMD='...'   run a command in the VM, module loaded
 #   make readme-table   write the README's tested-kernel table from the last make check
+#   make deb      Debian packages into build/deb/trixie (bpf-oom-dkms, bpf-oom) and
+#                 build/deb/bookworm (bpf-oom-dkms), lintian clean or it fails
 #   make help
 
 KVER ?= $(shell uname -r)
@@ -27,7 +29,7 @@ DKMS_FILES := dkms.conf Kbuild Makefile LICENSE module include \
 	scripts/kernel-features.sh scripts/check-ko.sh scripts/pahole-dedup.sh
 
 .PHONY: all module clean-module dkms-install dkms-uninstall dkms-src \
-	setup check check-debug bench soak demo vm-run readme-table bpf-build clean help
+	setup check check-debug bench soak demo vm-run readme-table deb bpf-build clean help
 
 all: module
 
@@ -84,9 +86,12 @@ vm-run:
 readme-table:
 	scripts/kernel-table.sh --update-readme
 
+deb:
+	scripts/deb.sh
+
 clean:
 	rm -rf build
 	$(MAKE) -C tests clean
 
 help:
-	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,20p' Makefile | sed 's/^# \{0,1\}//'

@@ -66,14 +66,19 @@ mkdir -p "$BPF_OOM_CACHE" "$KERNELS_DIR"
 # VM's initramfs, and builds the module for trixie's kernels; bookworm and sid
 # only build the module for their kernels, with what a user there has (DKMS,
 # the compiler the headers pull in, pahole; bpftool for the build's prototype
-# check). Bump a stamp when its list or sources change: forces a re-provision.
-userland_stamp() { echo "$(rootfs_dir "$1")/.bpf-oom-rootfs-v2"; }
+# check). make deb adds the packaging tools (dpkg-buildpackage, dh-dkms,
+# lintian) and, in trixie, the generic headers metapackage its policies'
+# BTF comes from (debian/README.source). Bump a stamp when its list or
+# sources change: forces a re-provision.
+userland_stamp() { echo "$(rootfs_dir "$1")/.bpf-oom-rootfs-v3"; }
 userland_pkgs() {
 	case "$1" in
 	trixie) echo "gcc-14 gcc make dwarves clang llvm libbpf-dev libelf-dev zlib1g-dev
 		bpftool dkms kmod cpio busybox-static binutils xz-utils zstd pkg-config
-		ca-certificates" ;;
-	bookworm|sid) echo "gcc make dwarves libelf-dev bpftool dkms kmod binutils
+		ca-certificates build-essential debhelper dh-dkms lintian linux-headers-amd64" ;;
+	bookworm) echo "gcc make dwarves libelf-dev bpftool dkms kmod binutils
+		xz-utils zstd ca-certificates build-essential debhelper dh-dkms" ;;
+	sid) echo "gcc make dwarves libelf-dev bpftool dkms kmod binutils
 		xz-utils zstd ca-certificates" ;;
 	*) die "no package list for userland '$1'" ;;
 	esac
