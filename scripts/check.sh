@@ -214,9 +214,11 @@ elif [ $mode = debug ]; then
 			echo \"\$leaks\"
 		else
 			echo 'PASS kmemleak_clean'
-		fi"
+		fi
+		. /bpf-oom/lockdown.sh"
 else
-	job='. /bpf-oom/suite.sh'
+	job='. /bpf-oom/suite.sh
+		. /bpf-oom/lockdown.sh'
 fi
 printf '%s\n' "$job" >"$OUT/job.sh"
 
