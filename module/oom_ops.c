@@ -495,6 +495,23 @@ static const char *bpf_oom_target_str(u64 cgroup_id, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * Is the cgroup @id still online? An rmdir clears CSS_ONLINE at once and
+ * drops the attachment later, from the offline work (the check of
+ * bpf_oom_check_cgroup(), for an attachment that exists already).
+ */
+static bool bpf_oom_cgroup_online(u64 id)
+{
+	struct cgroup *cgrp = cgroup_get_from_id(id);
+	bool online;
+
+	if (IS_ERR(cgrp))
+		return false;
+	online = READ_ONCE(cgrp->self.flags) & CSS_ONLINE;
+	cgroup_put(cgrp);
+	return online;
+}
+
 /**
  * bpf_oom_ops_update() - replace the ops of an attachment in place
  * @kdata: the new ops (the kernel copy in the new struct_ops map)
@@ -518,7 +535,8 @@ static const char *bpf_oom_target_str(u64 cgroup_id, char *buf, size_t len)
  * The new ops must name the same target (cgroup_id) as the old: the
  * attachment is replaced, never moved; since a target holds one policy,
  * the new ops cannot be attached anywhere else. The attach checks apply, as
- * for reg.
+ * for reg: CAP_SYS_ADMIN, and a cgroup that is still online. An update to
+ * the link's own map changes nothing, and gives the answers another would.
  * The policy list then shows the new ops' name, with the time of the update
  * as "since" and counters from zero; the old ops' totals are logged.
  *
@@ -526,19 +544,24 @@ static const char *bpf_oom_target_str(u64 cgroup_id, char *buf, size_t len)
  * call; sleeps.
  * Return: 0; -EPERM without CAP_SYS_ADMIN in the initial user namespace;
  * -EINVAL if the new ops target another place; -ENOENT if the attachment is
- * gone (its cgroup was removed); -ENOMEM.
+ * gone or its cgroup is being removed; -ENOMEM.
  */
 static int bpf_oom_ops_update(void *kdata, void *old_kdata, struct bpf_link *link)
 {
 	struct bpf_oom_ops *ops = kdata, *old_ops = old_kdata;
-	struct bpf_oom_policy_ops *cur, *old = NULL;
+	struct bpf_oom_policy_ops *cur = NULL, *old = NULL;
 	struct bpf_oom_policy *policy;
 	char where[32], old_where[32];
-	int err;
+	int err = 0;
 
-	err = bpf_oom_attach_check("bpf_oom_ops");
-	if (err)
-		return err;
+	/*
+	 * The check of bpf_oom_attach_check(), with a rate limit of its own:
+	 * refused attaches cannot hide a refused update from the log.
+	 */
+	if (!capable(CAP_SYS_ADMIN)) {
+		pr_err_ratelimited("update bpf_oom_ops: CAP_SYS_ADMIN in the initial user namespace is required (-EPERM)\n");
+		return -EPERM;
+	}
 	if (ops->cgroup_id != old_ops->cgroup_id) {
 		pr_err("update: policy %s targets %s, not %s where %s is attached: an update keeps the target (-EINVAL)\n",
 		       ops->name, bpf_oom_target_str(ops->cgroup_id, where, sizeof(where)),
@@ -546,25 +569,32 @@ static int bpf_oom_ops_update(void *kdata, void *old_kdata, struct bpf_link *lin
 		       old_ops->name);
 		return -EINVAL;
 	}
-	/* The link's own map again: nothing changes. */
-	if (ops == old_ops)
-		return 0;
-
-	cur = bpf_oom_policy_ops_alloc(ops);
-	if (!cur)
-		return -ENOMEM;
+	/* The link's own map again: nothing to swap, but the same answers. */
+	if (ops != old_ops) {
+		cur = bpf_oom_policy_ops_alloc(ops);
+		if (!cur)
+			return -ENOMEM;
+	}
 	mutex_lock(&bpf_oom_attach_lock);
 	policy = bpf_oom_find_locked(old_ops);
 	if (!policy) {
 		err = -ENOENT;
 		pr_err("update: policy %s on %s is no longer attached (its cgroup was removed) (-ENOENT)\n",
 		       old_ops->name, bpf_oom_target_str(old_ops->cgroup_id, where, sizeof(where)));
-	} else {
+	} else if (policy->cgroup_id && !bpf_oom_cgroup_online(policy->cgroup_id)) {
+		/*
+		 * Removed, its offline work not run yet: refused as reg refuses
+		 * it, and the work then tells the old ops, which it detaches.
+		 * An rmdir after this check finds the new ops attached instead.
+		 */
+		err = -ENOENT;
+		pr_err("update: cgroup %llu is being removed (-ENOENT)\n", policy->cgroup_id);
+	} else if (cur) {
 		old = rcu_replace_pointer(policy->cur, cur,
 					  lockdep_is_held(&bpf_oom_attach_lock));
 	}
 	mutex_unlock(&bpf_oom_attach_lock);
-	if (err) {
+	if (err || !cur) {
 		kfree(cur);
 		return err;
 	}
