@@ -22,6 +22,12 @@
  * Lifetimes: handlers run inside bpf_oom_srcu; detaching removes the
  * attachment and waits for that SRCU before the struct_ops map (and its
  * programs) can go, so detach is safe while an OOM is being handled.
+ *
+ * Replacing: BPF_LINK_UPDATE on a bpf_oom_ops link swaps the ops an
+ * attachment runs in place (bpf_oom_ops_update()), with no moment where the
+ * target has no policy. An OOM handler takes the ops once per run, so a run
+ * sees the old ops or the new ones, never some of each; the update waits for
+ * the runs of the old ops before the kernel may free them.
  */
 #include <linux/bpf.h>
 #include <linux/btf.h>
@@ -61,21 +67,35 @@ struct oom_control__safe_trusted_or_null {
 };
 
 /**
- * struct bpf_oom_policy - one attached bpf_oom_ops
+ * struct bpf_oom_policy_ops - the ops an attachment runs, and what they did
  * @ops: the kernel copy of the ops, owned by its struct_ops map
- * @cgroup_id: where it is attached; 0 = system-wide
- * @since: attach time (CLOCK_REALTIME seconds)
- * @invoked: how often its handle_out_of_memory ran
+ * @since: when these ops became the policy there, by attach or update
+ *	(CLOCK_REALTIME seconds)
+ * @invoked: how often their handle_out_of_memory ran
  * @handled: how often that resolved the OOM
+ *
+ * A link update replaces it whole: the policy list then shows the new ops'
+ * name with a fresh @since and counters, so no line ever mixes two policies'
+ * numbers (the old ones go to the kernel log with the replacement).
+ */
+struct bpf_oom_policy_ops {
+	struct bpf_oom_ops *ops;
+	time64_t since;
+	atomic_long_t invoked;
+	atomic_long_t handled;
+};
+
+/**
+ * struct bpf_oom_policy - one attachment of a bpf_oom_ops
+ * @cur: the ops it runs; SRCU (bpf_oom_srcu) for the OOM path, written
+ *	under bpf_oom_attach_lock by attach and update
+ * @cgroup_id: where it is attached; 0 = system-wide. An update keeps it.
  * @node: in bpf_oom_policies while attached
  * @offline_work: runs handle_cgroup_offline when its cgroup goes away
  */
 struct bpf_oom_policy {
-	struct bpf_oom_ops *ops;
+	struct bpf_oom_policy_ops __rcu *cur;
 	u64 cgroup_id;
-	time64_t since;
-	atomic_long_t invoked;
-	atomic_long_t handled;
 	struct list_head node;
 	struct work_struct offline_work;
 };
@@ -121,16 +141,23 @@ struct bpf_oom_run *bpf_oom_run_of(struct oom_control *oc)
 
 static bool bpf_oom_run_policy(struct bpf_oom_policy *policy, struct oom_control *oc)
 {
+	/*
+	 * One read of the ops for the whole run: a link update swapping them
+	 * meanwhile leaves this run on the old ops (name, handler, counters
+	 * alike), which the update waits for (bpf_oom_srcu).
+	 */
+	struct bpf_oom_policy_ops *cur = srcu_dereference(policy->cur, &bpf_oom_srcu);
+	struct bpf_oom_ops *ops = cur->ops;
 	struct bpf_oom_ctx ctx = { .cgroup_id = policy->cgroup_id };
 	struct bpf_oom_run run = {
 		.oc = oc,
-		.policy_name = policy->ops->name,
+		.policy_name = ops->name,
 		.cgroup_id = policy->cgroup_id,
 	};
 	u64 start;
 	int ret;
 
-	run.rec = bpf_oom_record_open(policy->ops->name, policy->cgroup_id);
+	run.rec = bpf_oom_record_open(ops->name, policy->cgroup_id);
 	WRITE_ONCE(bpf_oom_current, &run);
 	/*
 	 * The OOM may come from a page fault with mmap_lock held: a fault
@@ -141,12 +168,12 @@ static bool bpf_oom_run_policy(struct bpf_oom_policy *policy, struct oom_control
 	 */
 	start = ktime_get_ns();
 	pagefault_disable();
-	ret = policy->ops->handle_out_of_memory(&ctx, oc);
+	ret = ops->handle_out_of_memory(&ctx, oc);
 	pagefault_enable();
 	bpf_oom_record_close(run.rec, ktime_get_ns() - start);
 	WRITE_ONCE(bpf_oom_current, NULL);
 
-	atomic_long_inc(&policy->invoked);
+	atomic_long_inc(&cur->invoked);
 	/*
 	 * Upstream v2 ends the chain only if the handler also returned
 	 * non-zero. bpf-oom ends it at any kill: a handler that killed and
@@ -156,8 +183,8 @@ static bool bpf_oom_run_policy(struct bpf_oom_policy *policy, struct oom_control
 	if (run.memory_freed) {
 		if (!ret)
 			pr_warn_ratelimited("oom_policy=%s killed but returned 0: the OOM counts as handled all the same\n",
-					    policy->ops->name);
-		atomic_long_inc(&policy->handled);
+					    ops->name);
+		atomic_long_inc(&cur->handled);
 		return true;
 	}
 	return false;
@@ -226,14 +253,32 @@ static void bpf_oom_detach_locked(struct bpf_oom_policy *policy)
 	static_branch_dec(&bpf_oom_policies_attached);
 }
 
+/* The ops @policy runs, for attach, update, detach, offline and the list. */
+static struct bpf_oom_policy_ops *bpf_oom_cur_locked(struct bpf_oom_policy *policy)
+{
+	return rcu_dereference_protected(policy->cur, lockdep_is_held(&bpf_oom_attach_lock));
+}
+
 static struct bpf_oom_policy *bpf_oom_find_locked(struct bpf_oom_ops *ops)
 {
 	struct bpf_oom_policy *policy;
 
+	lockdep_assert_held(&bpf_oom_attach_lock);
 	list_for_each_entry(policy, &bpf_oom_policies, node)
-		if (policy->ops == ops)
+		if (bpf_oom_cur_locked(policy)->ops == ops)
 			return policy;
 	return NULL;
+}
+
+static struct bpf_oom_policy_ops *bpf_oom_policy_ops_alloc(struct bpf_oom_ops *ops)
+{
+	struct bpf_oom_policy_ops *cur = kzalloc(sizeof(*cur), GFP_KERNEL);
+
+	if (cur) {
+		cur->ops = ops;
+		cur->since = ktime_get_real_seconds();
+	}
+	return cur;
 }
 
 /* The cgroup must exist, be alive and have its own memory controller. */
@@ -362,12 +407,14 @@ static void bpf_oom_policy_free(struct bpf_oom_policy *policy)
 	synchronize_rcu();
 	cancel_work_sync(&policy->offline_work);
 	synchronize_srcu(&bpf_oom_srcu);
+	kfree(rcu_dereference_protected(policy->cur, true));
 	kfree(policy);
 }
 
 static int bpf_oom_ops_reg(void *kdata, struct bpf_link *link)
 {
 	struct bpf_oom_ops *ops = kdata;
+	struct bpf_oom_policy_ops *cur;
 	struct bpf_oom_policy *policy;
 	int err;
 
@@ -376,11 +423,14 @@ static int bpf_oom_ops_reg(void *kdata, struct bpf_link *link)
 		return err;
 
 	policy = kzalloc(sizeof(*policy), GFP_KERNEL);
-	if (!policy)
+	cur = bpf_oom_policy_ops_alloc(ops);
+	if (!policy || !cur) {
+		kfree(policy);
+		kfree(cur);
 		return -ENOMEM;
-	policy->ops = ops;
+	}
+	RCU_INIT_POINTER(policy->cur, cur);
 	policy->cgroup_id = ops->cgroup_id;
-	policy->since = ktime_get_real_seconds();
 	INIT_LIST_HEAD(&policy->node);
 	INIT_WORK(&policy->offline_work, bpf_oom_offline_workfn);
 
@@ -434,6 +484,104 @@ static void bpf_oom_ops_unreg(void *kdata, struct bpf_link *link)
 	synchronize_srcu(&bpf_oom_srcu);
 }
 
+/* ---- replace in place (BPF_LINK_UPDATE) -------------------------------- */
+
+/* "system-wide" or "cgroup <id>", for the log */
+static const char *bpf_oom_target_str(u64 cgroup_id, char *buf, size_t len)
+{
+	if (!cgroup_id)
+		return "system-wide";
+	snprintf(buf, len, "cgroup %llu", cgroup_id);
+	return buf;
+}
+
+/**
+ * bpf_oom_ops_update() - replace the ops of an attachment in place
+ * @kdata: the new ops (the kernel copy in the new struct_ops map)
+ * @old_kdata: the ops the link holds now
+ * @link: the struct_ops link being updated
+ *
+ * The kernel's side is bpf_struct_ops_map_link_update() (kernel/bpf/
+ * bpf_struct_ops.c, the same in 6.12 and 7.3): under its update_mutex, it
+ * calls this only for a new map of the same struct_ops type that is ready to
+ * attach (created with BPF_F_LINK, value set, so .validate has passed); if
+ * this returns 0 it points the link at the new map and puts the link's
+ * reference on the old one right away. That can be the last reference: the
+ * old map, its trampolines and programs then go through
+ * bpf_struct_ops_map_free(), which waits for an RCU and an RCU-tasks grace
+ * period only, not for a sleepable handler still running in bpf_oom_srcu. So
+ * the swap is done under bpf_oom_attach_lock (against attach, detach and the
+ * offline work) and then bpf_oom_srcu is waited for before returning: from
+ * then on no OOM handler runs the old ops. On an error the kernel leaves the
+ * link on the old map, which stays attached and in use.
+ *
+ * The new ops must name the same target (cgroup_id) as the old: the
+ * attachment is replaced, never moved; since a target holds one policy,
+ * the new ops cannot be attached anywhere else. The attach checks apply, as
+ * for reg.
+ * The policy list then shows the new ops' name, with the time of the update
+ * as "since" and counters from zero; the old ops' totals are logged.
+ *
+ * Context: process context, in the updating task's bpf(BPF_LINK_UPDATE)
+ * call; sleeps.
+ * Return: 0; -EPERM without CAP_SYS_ADMIN in the initial user namespace;
+ * -EINVAL if the new ops target another place; -ENOENT if the attachment is
+ * gone (its cgroup was removed); -ENOMEM.
+ */
+static int bpf_oom_ops_update(void *kdata, void *old_kdata, struct bpf_link *link)
+{
+	struct bpf_oom_ops *ops = kdata, *old_ops = old_kdata;
+	struct bpf_oom_policy_ops *cur, *old = NULL;
+	struct bpf_oom_policy *policy;
+	char where[32], old_where[32];
+	int err;
+
+	err = bpf_oom_attach_check("bpf_oom_ops");
+	if (err)
+		return err;
+	if (ops->cgroup_id != old_ops->cgroup_id) {
+		pr_err("update: policy %s targets %s, not %s where %s is attached: an update keeps the target (-EINVAL)\n",
+		       ops->name, bpf_oom_target_str(ops->cgroup_id, where, sizeof(where)),
+		       bpf_oom_target_str(old_ops->cgroup_id, old_where, sizeof(old_where)),
+		       old_ops->name);
+		return -EINVAL;
+	}
+	/* The link's own map again: nothing changes. */
+	if (ops == old_ops)
+		return 0;
+
+	cur = bpf_oom_policy_ops_alloc(ops);
+	if (!cur)
+		return -ENOMEM;
+	mutex_lock(&bpf_oom_attach_lock);
+	policy = bpf_oom_find_locked(old_ops);
+	if (!policy) {
+		err = -ENOENT;
+		pr_err("update: policy %s on %s is no longer attached (its cgroup was removed) (-ENOENT)\n",
+		       old_ops->name, bpf_oom_target_str(old_ops->cgroup_id, where, sizeof(where)));
+	} else {
+		old = rcu_replace_pointer(policy->cur, cur,
+					  lockdep_is_held(&bpf_oom_attach_lock));
+	}
+	mutex_unlock(&bpf_oom_attach_lock);
+	if (err) {
+		kfree(cur);
+		return err;
+	}
+
+	/*
+	 * No OOM handler runs the old ops once this returns: the kernel may
+	 * free them. (@policy itself may be gone by now: the offline work.)
+	 */
+	synchronize_srcu(&bpf_oom_srcu);
+	pr_info("policy %s replaced by %s on %s (%s: invoked %ld, handled %ld)\n",
+		old_ops->name, ops->name,
+		bpf_oom_target_str(ops->cgroup_id, where, sizeof(where)), old_ops->name,
+		atomic_long_read(&old->invoked), atomic_long_read(&old->handled));
+	kfree(old);
+	return 0;
+}
+
 /* ---- cgroup offline --------------------------------------------------- */
 
 /**
@@ -464,13 +612,19 @@ static void bpf_oom_offline_workfn(struct work_struct *work)
 	mutex_lock(&bpf_oom_attach_lock);
 	/* Unless unreg got here first (it then owns and frees the policy). */
 	if (!list_empty(&policy->node)) {
+		/*
+		 * The ops attached now: unreg and update wait on the mutex, so
+		 * they stay valid for the call; an update that came first has
+		 * made the new ops the ones told.
+		 */
+		struct bpf_oom_ops *ops = bpf_oom_cur_locked(policy)->ops;
+
 		bpf_oom_detach_locked(policy);
 		detached = true;
-		/* unreg waits on the mutex: the ops stay valid for the call */
-		if (policy->ops->handle_cgroup_offline)
-			policy->ops->handle_cgroup_offline(&ctx, policy->cgroup_id);
-		pr_info("policy %s detached: cgroup %llu went offline\n",
-			policy->ops->name, policy->cgroup_id);
+		if (ops->handle_cgroup_offline)
+			ops->handle_cgroup_offline(&ctx, policy->cgroup_id);
+		pr_info("policy %s detached: cgroup %llu went offline\n", ops->name,
+			policy->cgroup_id);
 	}
 	mutex_unlock(&bpf_oom_attach_lock);
 	if (!detached)
@@ -478,6 +632,7 @@ static void bpf_oom_offline_workfn(struct work_struct *work)
 	/* No probe or OOM handler can see it any more: free it ourselves. */
 	synchronize_rcu();
 	synchronize_srcu(&bpf_oom_srcu);
+	kfree(rcu_dereference_protected(policy->cur, true));
 	kfree(policy);
 }
 
@@ -578,6 +733,7 @@ static struct bpf_struct_ops bpf_oom_struct_ops = {
 	.init_member = bpf_oom_ops_init_member,
 	.reg = bpf_oom_ops_reg,
 	.unreg = bpf_oom_ops_unreg,
+	.update = bpf_oom_ops_update,
 	.validate = bpf_oom_ops_validate,
 	.cfi_stubs = &bpf_oom_ops_cfi_stubs,
 	.owner = THIS_MODULE,
@@ -645,11 +801,13 @@ static int bpf_oom_policies_show(struct seq_file *m, void *v)
 
 	seq_puts(m, "# name cgroup_id since invoked handled\n");
 	mutex_lock(&bpf_oom_attach_lock);
-	list_for_each_entry(policy, &bpf_oom_policies, node)
-		seq_printf(m, "%s %llu %lld %ld %ld\n", policy->ops->name,
-			   policy->cgroup_id, policy->since,
-			   atomic_long_read(&policy->invoked),
-			   atomic_long_read(&policy->handled));
+	list_for_each_entry(policy, &bpf_oom_policies, node) {
+		struct bpf_oom_policy_ops *cur = bpf_oom_cur_locked(policy);
+
+		seq_printf(m, "%s %llu %lld %ld %ld\n", cur->ops->name, policy->cgroup_id,
+			   cur->since, atomic_long_read(&cur->invoked),
+			   atomic_long_read(&cur->handled));
+	}
 	mutex_unlock(&bpf_oom_attach_lock);
 	return 0;
 }

@@ -26,6 +26,7 @@
 #include "oom_topo.h"
 #include "oom_largest_leaf.skel.h"
 #include "oom_policies.skel.h"
+#include "oom_update.skel.h"
 #include "oom_verifier.skel.h"
 
 static char kmsg[1 << 18];
@@ -939,6 +940,422 @@ out:
 	tl_cg_destroy("loop_cg");
 }
 
+/* ---- replacing a policy in place (BPF_LINK_UPDATE) ---------------------- */
+
+#define UPD_CG "upd_test"
+
+/* A cgroup whose OOMs the update tests cause: 16 MiB, no swap. */
+static bool upd_cg_create(void)
+{
+	return CHECK_OK(tl_cg_create(UPD_CG), "mkdir /" UPD_CG) &&
+	       CHECK_OK(tl_cg_write(UPD_CG, "memory.max", "16777216"), "memory.max") &&
+	       (tl_cg_write(UPD_CG, "memory.swap.max", "0"), true);
+}
+
+/* Allocate 64 MiB in a 16 MiB cgroup: only an OOM kill stops it. */
+static int upd_alloc_fn(void *arg, int ready)
+{
+	(void)arg;
+	tl_write_file("/proc/self/oom_score_adj", "0");
+	tl_child_ready(ready);
+	tl_touch(64 * MiB);
+	return 0;
+}
+
+/* One OOM in /upd_test; true if its child died of SIGKILL. */
+static bool upd_one_oom(const char *what)
+{
+	int pid = tl_spawn_in_cg(UPD_CG, upd_alloc_fn, NULL), status;
+
+	if (!CHECK(pid > 0, "%s: the allocating child did not start: %d", what, pid))
+		return false;
+	status = tl_reap(pid, 0);
+	return CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		     "%s: expected the allocating child killed by SIGKILL, got status 0x%x", what,
+		     status);
+}
+
+/* How often @needle occurs in @hay. */
+static int occurrences(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (hay = strstr(hay, needle); hay; hay = strstr(hay + 1, needle))
+		n++;
+	return n;
+}
+
+/* "(system-wide)" or "(cgroup N)", as the kill lines name a target */
+static const char *upd_where(unsigned long long target, char *buf, size_t len)
+{
+	if (target)
+		snprintf(buf, len, "(cgroup %llu)", target);
+	else
+		snprintf(buf, len, "(system-wide)");
+	return buf;
+}
+
+/* The id of the map @link holds now (0 if it cannot be read). */
+static unsigned int link_map_id(struct bpf_link *link)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_link_get_info_by_fd(bpf_link__fd(link), &info, &len) ? 0 :
+	       info.struct_ops.map_id;
+}
+
+static unsigned int map_id(struct bpf_map *map)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_map_get_info_by_fd(bpf_map__fd(map), &info, &len) ? 0 : info.id;
+}
+
+/*
+ * Policy A decides an OOM; the link is updated to B; B decides the next
+ * OOM and A never runs again. The policy list names B, with counters from
+ * zero; detaching the link detaches B.
+ */
+static void update_case(bool in_cgroup)
+{
+	struct oom_update_bpf *skel = NULL;
+	struct bpf_link *link = NULL;
+	unsigned long long target = 0;
+	char where[48], want[160];
+	long handled = -1;
+	int kfd = -1, err;
+
+	if (skip_without_task_kfuncs())
+		return;
+	if (!upd_cg_create())
+		goto out;
+	if (in_cgroup)
+		target = tl_cg_id(UPD_CG);
+	upd_where(target, where, sizeof(where));
+	skel = oom_update_bpf__open();
+	if (!CHECK_PTR(skel, "open oom_update"))
+		goto out;
+	skel->struct_ops.upd_a->cgroup_id = target;
+	skel->struct_ops.upd_b->cgroup_id = target;
+	if (!CHECK_OK(oom_update_bpf__load(skel), "load oom_update"))
+		goto out;
+	link = bpf_map__attach_struct_ops(skel->maps.upd_a);
+	if (!CHECK_PTR(link, "attach A"))
+		goto out;
+	kfd = tl_kmsg_open();
+
+	upd_one_oom("the OOM before the update");
+	CHECK_EQ(skel->bss->kills[0], 1, "A's kills before the update");
+
+	err = bpf_link__update_map(link, skel->maps.upd_b);
+	if (!CHECK_OK(err, "BPF_LINK_UPDATE from A to B"))
+		goto out;
+	CHECK_EQ(link_map_id(link), map_id(skel->maps.upd_b), "the link's map id after the update");
+	CHECK(!listed("test_upd_a", target, NULL), "A still in /proc/bpf_oom/policies after the update");
+	CHECK(listed("test_upd_b", target, &handled),
+	      "B not in /proc/bpf_oom/policies at cgroup_id %llu after the update", target);
+	CHECK_EQ(handled, 0, "B's handled count right after the update (counters restart)");
+
+	upd_one_oom("the OOM after the update");
+	CHECK_EQ(skel->bss->calls[0], 1, "A's calls (none after the update)");
+	CHECK_EQ(skel->bss->calls[1], 1, "B's calls");
+	CHECK_EQ(skel->bss->kills[1], 1, "B's kills");
+	CHECK_EQ(skel->bss->failures[0] + skel->bss->failures[1], 0, "failed kills");
+	CHECK(listed("test_upd_b", target, &handled), "B not listed after its OOM");
+	CHECK_EQ(handled, 1, "B's handled count after its OOM");
+	CHECK_EQ(tl_cg_event(UPD_CG, "oom_kill"), 2, UPD_CG " memory.events oom_kill");
+
+	tl_kmsg_read(kfd, kmsg, sizeof(kmsg));
+	snprintf(want, sizeof(want), "oom_policy=test_upd_a %s: killing", where);
+	CHECK_EQ(occurrences(kmsg, want), 1, "kernel log lines 'oom_policy=test_upd_a ...: killing'");
+	snprintf(want, sizeof(want), "oom_policy=test_upd_b %s: killing", where);
+	CHECK_EQ(occurrences(kmsg, want), 1, "kernel log lines 'oom_policy=test_upd_b ...: killing'");
+	if (target)
+		snprintf(want, sizeof(want), "policy test_upd_a replaced by test_upd_b on cgroup %llu",
+			 target);
+	else
+		snprintf(want, sizeof(want),
+			 "policy test_upd_a replaced by test_upd_b on system-wide");
+	CHECK(strstr(kmsg, want), "no '%s' line in the kernel log", want);
+	CHECK(!strstr(kmsg, "oom_policy=default"), "the kernel OOM killer decided an OOM");
+
+	/* the link holds B now: destroying it detaches B */
+	bpf_link__destroy(link);
+	link = NULL;
+	CHECK(!listed("test_upd_b", target, NULL), "B still listed after its link was destroyed");
+	if (tl_failed())
+		printf("# kernel log:\n%s", kmsg);
+out:
+	if (kfd >= 0)
+		close(kfd);
+	bpf_link__destroy(link);
+	oom_update_bpf__destroy(skel);
+	tl_cg_destroy(UPD_CG);
+}
+
+static void test_oom_update_system_wide(void)
+{
+	update_case(false);
+}
+
+static void test_oom_update_cgroup(void)
+{
+	update_case(true);
+}
+
+/*
+ * An update must keep the target: to ops of another cgroup, or system-wide
+ * ones, it fails with -EINVAL; without CAP_SYS_ADMIN with -EPERM. Either
+ * way the link keeps A, which stays attached and decides the next OOM.
+ */
+static void test_oom_update_refuses_other_target(void)
+{
+	struct oom_update_bpf *skel = NULL, *other = NULL;
+	struct bpf_link *link = NULL;
+	unsigned long long cg;
+	int kfd = -1, err;
+
+	if (skip_without_task_kfuncs())
+		return;
+	if (!upd_cg_create() || !CHECK_OK(tl_cg_create("upd_other"), "mkdir /upd_other"))
+		goto out;
+	cg = tl_cg_id(UPD_CG);
+	skel = oom_update_bpf__open();
+	other = oom_update_bpf__open();
+	if (!CHECK_PTR(skel, "open oom_update") || !CHECK_PTR(other, "open oom_update again"))
+		goto out;
+	skel->struct_ops.upd_a->cgroup_id = cg;
+	skel->struct_ops.upd_b->cgroup_id = 0;			/* system-wide */
+	other->struct_ops.upd_a->cgroup_id = cg;		/* the same target */
+	other->struct_ops.upd_b->cgroup_id = tl_cg_id("upd_other");
+	if (!CHECK_OK(oom_update_bpf__load(skel), "load oom_update") ||
+	    !CHECK_OK(oom_update_bpf__load(other), "load oom_update again"))
+		goto out;
+	link = bpf_map__attach_struct_ops(skel->maps.upd_a);
+	if (!CHECK_PTR(link, "attach A to /" UPD_CG))
+		goto out;
+	kfd = tl_kmsg_open();
+
+	err = bpf_link__update_map(link, skel->maps.upd_b);
+	CHECK(err == -EINVAL, "update to system-wide ops: expected -EINVAL, got %d", err);
+	err = bpf_link__update_map(link, other->maps.upd_b);
+	CHECK(err == -EINVAL, "update to ops of /upd_other: expected -EINVAL, got %d", err);
+	if (CHECK_OK(tl_cap_effective(CAP_SYS_ADMIN, false), "drop CAP_SYS_ADMIN")) {
+		err = bpf_link__update_map(link, other->maps.upd_a);
+		tl_cap_effective(CAP_SYS_ADMIN, true);
+		CHECK(err == -EPERM, "update without CAP_SYS_ADMIN: expected -EPERM, got %d", err);
+	}
+	CHECK_EQ(link_map_id(link), map_id(skel->maps.upd_a), "the link's map id (A's)");
+	CHECK(listed("test_upd_a", cg, NULL), "A no longer listed at /" UPD_CG);
+	CHECK(!listed("test_upd_b", 0, NULL) && !listed("test_upd_b", tl_cg_id("upd_other"), NULL),
+	      "a refused B is listed");
+
+	upd_one_oom("the OOM after the refused updates");
+	CHECK_EQ(skel->bss->kills[0], 1, "A's kills");
+	CHECK_EQ(skel->bss->calls[1] + other->bss->calls[0] + other->bss->calls[1], 0,
+		 "calls of the refused ops");
+	tl_kmsg_read(kfd, kmsg, sizeof(kmsg));
+	CHECK_EQ(occurrences(kmsg, "an update keeps the target (-EINVAL)"), 2,
+		 "kernel log lines saying why an update was refused");
+	CHECK(strstr(kmsg, "CAP_SYS_ADMIN in the initial user namespace is required (-EPERM)"),
+	      "no line saying why the update without CAP_SYS_ADMIN was refused");
+	CHECK(!strstr(kmsg, "replaced by"), "a refused update was logged as done");
+	if (tl_failed())
+		printf("# kernel log:\n%s", kmsg);
+out:
+	if (kfd >= 0)
+		close(kfd);
+	bpf_link__destroy(link);
+	oom_update_bpf__destroy(skel);
+	oom_update_bpf__destroy(other);
+	tl_cg_destroy("upd_other");
+	tl_cg_destroy(UPD_CG);
+}
+
+/* What the OOM loop saw, in memory it shares with the test. */
+struct upd_loop {
+	volatile int stop;
+	volatile int children;	/* reaped */
+	volatile int killed;	/* of them, by SIGKILL */
+};
+
+/* Children allocating past memory.max, one after another, until told to stop. */
+static int upd_loop_fn(void *arg, int ready)
+{
+	struct upd_loop *s = arg;
+
+	tl_write_file("/proc/self/oom_score_adj", "0");
+	tl_child_ready(ready);
+	while (!s->stop) {
+		int pid = fork(), status;
+
+		if (pid == 0) {
+			tl_touch(64 * MiB);
+			_exit(0);
+		}
+		if (pid < 0 || waitpid(pid, &status, 0) != pid)
+			return 20;
+		s->children++;
+		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+			s->killed++;
+	}
+	return 0;
+}
+
+static char upd_log[1 << 21];
+
+/*
+ * Check every policy kill line of @log: made by A or B as the programs
+ * themselves recorded (victim pids), one per episode; returns how many.
+ */
+static int upd_check_kill_lines(const char *log, struct oom_update_bpf *skel, const char *where)
+{
+	unsigned long long last_episode = 0, episode;
+	int lines = 0, seen[2] = { 0, 0 };
+	const char *l;
+
+	for (l = strstr(log, "oom_policy="); l; l = strstr(l + 1, "oom_policy=")) {
+		const char *end = strchr(l, '\n'), *br;
+		int who, pid, n;
+		bool found = false;
+
+		if (!strncmp(l, "oom_policy=test_upd_a ", 22))
+			who = 0;
+		else if (!strncmp(l, "oom_policy=test_upd_b ", 22))
+			who = 1;
+		else {
+			CHECK(false, "a kill line of neither A nor B: %.*s", (int)(end ? end - l : 80), l);
+			continue;
+		}
+		lines++;
+		br = strstr(l, "], episode ");
+		if (!CHECK(br && (!end || br < end) && !strncmp(l + 22, where, strlen(where)),
+			   "unexpected kill line: %.*s", (int)(end ? end - l : 80), l))
+			continue;
+		episode = strtoull(br + strlen("], episode "), NULL, 10);
+		CHECK(episode > last_episode, "episode %llu after %llu: two kills in one episode?",
+		      episode, last_episode);
+		last_episode = episode;
+		while (br > l && br[-1] != '[')
+			br--;
+		pid = atoi(br);
+		for (n = 0; n < (int)skel->bss->kills[who] && n < 512; n++)
+			found |= (int)skel->bss->victims[who][n] == pid;
+		CHECK(found, "the log says %s killed %d, which its program did not record",
+		      who ? "B" : "A", pid);
+		seen[who]++;
+	}
+	CHECK_EQ(seen[0], skel->bss->kills[0], "A's kill lines vs A's kills");
+	CHECK_EQ(seen[1], skel->bss->kills[1], "B's kill lines vs B's kills");
+	return lines;
+}
+
+/*
+ * OOMs in a loop in one memcg while the link is updated from A to B and
+ * back at least 100 times: every OOM is decided by A or B, whichever is
+ * attached (the log line names the program that ran), with exactly one
+ * kill, never by the kernel; every update succeeds, at once.
+ */
+static void test_oom_update_during_ooms(void)
+{
+	struct oom_update_bpf *skel = NULL;
+	struct bpf_link *link = NULL;
+	struct upd_loop *s;
+	unsigned long long cg, ooms = 0;
+	unsigned long lost = tl_kmsg_lost;
+	int kfd = -1, loop = -1, i = 0, ok = 0, lines, status = -1;
+	size_t used = 0;
+	double deadline;
+	char where[48];
+
+	if (skip_without_task_kfuncs())
+		return;
+	s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (!CHECK(s != MAP_FAILED, "mmap: %s", strerror(errno)))
+		return;
+	memset(s, 0, sizeof(*s));
+	if (!upd_cg_create())
+		goto out;
+	cg = tl_cg_id(UPD_CG);
+	upd_where(cg, where, sizeof(where));
+	skel = oom_update_bpf__open();
+	if (!CHECK_PTR(skel, "open oom_update"))
+		goto out;
+	skel->struct_ops.upd_a->cgroup_id = cg;
+	skel->struct_ops.upd_b->cgroup_id = cg;
+	if (!CHECK_OK(oom_update_bpf__load(skel), "load oom_update"))
+		goto out;
+	link = bpf_map__attach_struct_ops(skel->maps.upd_a);
+	if (!CHECK_PTR(link, "attach A"))
+		goto out;
+	kfd = tl_kmsg_open();
+	loop = tl_spawn_in_cg(UPD_CG, upd_loop_fn, s);
+	if (!CHECK(loop > 0, "the OOM loop did not start: %d", loop))
+		goto out;
+
+	/* 100 updates, and on until each policy has decided 5 OOMs (60 s at most) */
+	deadline = tl_now() + 60;
+	for (i = 0; (i < 100 || skel->bss->kills[0] < 5 || skel->bss->kills[1] < 5) &&
+		    skel->bss->kills[0] + skel->bss->kills[1] < 400 && tl_now() < deadline; i++) {
+		int err = bpf_link__update_map(link, i % 2 ? skel->maps.upd_a : skel->maps.upd_b);
+
+		if (!CHECK(!err, "update %d (to %s): %d", i, i % 2 ? "A" : "B", err))
+			break;
+		ok++;
+		usleep(5000 + (i % 7) * 5000);
+		used += tl_kmsg_read(kfd, upd_log + used, sizeof(upd_log) - used);
+	}
+	/* the loop ends after its current child */
+	s->stop = 1;
+	for (int ms = 0; ms < 30000; ms += 10) {
+		if (waitpid(loop, &status, WNOHANG) == loop) {
+			loop = -1;
+			break;
+		}
+		usleep(10000);
+	}
+	CHECK(loop < 0, "the OOM loop did not stop within 30 s");
+	used += tl_kmsg_read(kfd, upd_log + used, sizeof(upd_log) - used);
+
+	printf("# %d updates, %d OOMs in the loop, %llu decided by A, %llu by B\n", ok,
+	       s->children, (unsigned long long)skel->bss->kills[0],
+	       (unsigned long long)skel->bss->kills[1]);
+	CHECK(ok >= 100, "only %d updates in 60 s", ok);
+	CHECK(skel->bss->kills[0] >= 5 && skel->bss->kills[1] >= 5,
+	      "each policy should have decided 5 OOMs during the updates: A %llu, B %llu",
+	      (unsigned long long)skel->bss->kills[0], (unsigned long long)skel->bss->kills[1]);
+	CHECK(status == 0, "the loop's exit status: 0x%x, expected 0 (it is never OOM-killed itself)",
+	      status);
+	CHECK_EQ(s->killed, s->children, "children of the loop killed by SIGKILL");
+	CHECK_EQ(skel->bss->failures[0] + skel->bss->failures[1], 0, "failed kills of A and B");
+	CHECK_EQ(skel->bss->kills[0] + skel->bss->kills[1], s->killed, "kills of A and B");
+	tl_cg_read_key(UPD_CG, "memory.events", "oom_kill", &ooms);
+	CHECK_EQ(ooms, s->killed, UPD_CG " memory.events oom_kill");
+	CHECK_EQ(tl_kmsg_lost, lost, "kernel log records lost before they were read");
+	CHECK(used < sizeof(upd_log) - 4096, "the kernel log filled the test's buffer");
+	lines = upd_check_kill_lines(upd_log, skel, where);
+	CHECK_EQ(lines, s->killed, "policy kill lines in the kernel log");
+	CHECK_EQ(occurrences(upd_log, "Killed process "), s->killed, "'Killed process' lines");
+	CHECK(!strstr(upd_log, "oom_policy=default"), "the kernel OOM killer decided an OOM");
+	CHECK_EQ(occurrences(upd_log, "replaced by test_upd_"), ok,
+		 "'replaced by' lines in the kernel log");
+	CHECK(listed(ok % 2 ? "test_upd_b" : "test_upd_a", cg, NULL),
+	      "the last update's ops not listed");
+	if (tl_failed())
+		printf("# kernel log:\n%s", upd_log);
+out:
+	if (loop > 0)
+		tl_reap(loop, SIGKILL);
+	if (kfd >= 0)
+		close(kfd);
+	bpf_link__destroy(link);
+	oom_update_bpf__destroy(skel);
+	tl_cg_destroy(UPD_CG);
+	munmap(s, sizeof(*s));
+}
+
 /* ---- IBT, as far as the VM can tell ------------------------------------ */
 
 #ifdef __aarch64__
@@ -1085,6 +1502,10 @@ static const struct tl_test tests[] = {
 	{ "oom_attach_races_cgroup_removal", test_oom_attach_races_cgroup_removal },
 	{ "oom_cgroup_offline", test_oom_cgroup_offline },
 	{ "oom_attach_detach_loop_during_ooms", test_oom_attach_detach_loop_during_ooms },
+	{ "oom_update_system_wide", test_oom_update_system_wide },
+	{ "oom_update_cgroup", test_oom_update_cgroup },
+	{ "oom_update_refuses_other_target", test_oom_update_refuses_other_target },
+	{ "oom_update_during_ooms", test_oom_update_during_ooms },
 	{ "oom_rmmod_refused_while_attached", test_oom_rmmod_refused_while_attached },
 };
 

@@ -780,6 +780,66 @@ out:
 	tl_cg_destroy("psi_fire");
 }
 
+/*
+ * bpf_psi_ops has no .update: BPF_LINK_UPDATE on its link fails with the
+ * kernel's -EOPNOTSUPP (bpf_struct_ops_map_link_update()) and the link
+ * stays as it was. Replacing a PSI policy is attaching the new instance,
+ * then detaching the old: two instances of one policy (two loads of one
+ * object) are attached at once, each with its own trigger and events.
+ */
+static void test_psi_update_unsupported_two_instances(void)
+{
+	struct psi_policies_bpf *old = NULL, *new = NULL;
+	struct bpf_link *l_old = NULL, *l_new = NULL;
+	unsigned long long cg;
+	int hog = -1, err;
+	u64 seen;
+
+	if (!squeeze_cg("psi_upd", 16))
+		goto out;
+	cg = tl_cg_id("psi_upd");
+	old = psi_policies_bpf__open_and_load();
+	new = psi_policies_bpf__open_and_load();
+	if (!CHECK_PTR(old, "open and load psi_policies") ||
+	    !CHECK_PTR(new, "open and load psi_policies again"))
+		goto out;
+	hog = tl_spawn_in_cg("psi_upd", squeezed_hog, (void *)64L);
+	if (!CHECK(hog > 0, "hog did not start: %d", hog))
+		goto out;
+	l_old = attach_count(old, cg);
+	if (!CHECK_PTR(l_old, "attach the old instance") ||
+	    !CHECK(wait_nonzero(&old->bss->events, 30000), "no PSI event for the old instance within 30 s"))
+		goto out;
+
+	err = bpf_link__update_map(l_old, new->maps.count);
+	CHECK(err == -EOPNOTSUPP, "BPF_LINK_UPDATE on a bpf_psi_ops link: expected -EOPNOTSUPP, got %d",
+	      err);
+	CHECK_EQ(psi_triggers(), 1, "live triggers after the refused update (the old instance's)");
+
+	/* the new instance next to the old one, then the old one goes */
+	l_new = attach_count(new, cg);
+	if (!CHECK_PTR(l_new, "attach a second instance while the first is attached"))
+		goto out;
+	CHECK_EQ(psi_triggers(), 2, "live triggers with both instances attached");
+	CHECK(wait_nonzero(&new->bss->events, 30000), "no PSI event for the new instance within 30 s");
+	bpf_link__destroy(l_old);
+	l_old = NULL;
+	CHECK_EQ(psi_triggers(), 1, "live triggers after detaching the old instance");
+	seen = old->bss->events;
+	new->bss->events = 0;
+	CHECK(wait_nonzero(&new->bss->events, 30000),
+	      "no PSI event for the new instance within 30 s of the old one's detach");
+	CHECK_EQ(old->bss->events, seen, "events of the old instance after its detach");
+out:
+	if (hog > 0)
+		tl_reap(hog, SIGKILL);
+	bpf_link__destroy(l_old);
+	bpf_link__destroy(l_new);
+	psi_policies_bpf__destroy(old);
+	psi_policies_bpf__destroy(new);
+	tl_cg_destroy("psi_upd");
+}
+
 static void test_psi_cgroup_removed_while_firing(void)
 {
 	struct psi_policies_bpf *skel = NULL;
@@ -1061,6 +1121,7 @@ static const struct tl_test tests[] = {
 	{ "psi_system_wide_oom", test_psi_system_wide_oom },
 	{ "psi_out_of_memory_busy", test_psi_out_of_memory_busy },
 	{ "psi_detach_while_firing", test_psi_detach_while_firing },
+	{ "psi_update_unsupported_two_instances", test_psi_update_unsupported_two_instances },
 	{ "psi_cgroup_removed_while_firing", test_psi_cgroup_removed_while_firing },
 };
 
