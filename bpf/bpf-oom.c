@@ -8,6 +8,7 @@
  *   bpf-oom list [-j] [-a [-P DIR]]
  *   bpf-oom status [-j] [-p PINDIR]
  *   bpf-oom events [-j] [-n COUNT]
+ *   bpf-oom service [-C CONFDIR] [-M METRICS_FILE] [--check] [-v]   (service.c)
  *   bpf-oom help [COMMAND] | --help | --version
  *
  * POLICY is a path to a .bpf.o (it contains '/' or ends in ".o"), or the
@@ -43,6 +44,10 @@
  * buffer by tool/events.bpf.c): one line per record, or one JSON object per
  * line with -j; -n stops after COUNT records; SIGINT and SIGTERM stop it
  * cleanly. Records the ring buffer had no room for are counted and reported.
+ *
+ * service attaches the policies of a configuration directory and holds them
+ * (bpf-oom.service runs it): service.c, which shares policy_open(),
+ * policy_load() and policy_attach() with attach (bpf-oom.h).
  *
  * Exit status: 0 success; 1 the operation failed (the message says why and
  * what to do); 2 usage error; 3 events lost records.

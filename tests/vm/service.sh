@@ -269,9 +269,20 @@ STATUS=attached 2 policies" ]; then
 	[ "$(( $(ls $SV/j | wc -l) - nj ))" = "$npids" ] || err="${err:+$err; }$npids OOMs, $(( $(ls $SV/j | wc -l) - nj )) records"
 	dmesg | sed -n '/bpf-oom-test: service reload start/,$p' | grep -q "the kernel OOM killer decides" &&
 		err="${err:+$err; }the kernel log has an OOM the policies left to the kernel"
+	# the module's .update says how many OOMs the old ops handled; the new
+	# ops' own count starts at 0: both must have decided some
+	repl=$(dmesg | sed -n '/bpf-oom-test: service reload start/,$p' |
+		grep "bpf_oom: policy oom_largest_task replaced by oom_largest_task on ")
+	old_handled=$(echo "$repl" | sed -n 's/.*, handled \([0-9]*\))$/\1/p')
+	new_handled=$(awk -v id=$id '$1 == "oom_largest_task" && $2 == id { print $5 }' /proc/bpf_oom/policies)
+	if [ "$(echo "$repl" | grep -c .)" != 1 ]; then
+		err="${err:+$err; }expected one 'replaced by' line in the kernel log, got: $repl"
+	elif [ "${old_handled:-0}" -lt 1 ] || [ "${new_handled:-0}" -lt 1 ]; then
+		err="${err:+$err; }OOMs on both sides of the swap expected: the old ops handled ${old_handled:-?}, the new ${new_handled:-?}"
+	fi
 	[ "$(attached)" = "oom_largest_task $id
 oomd_like 0" ] || err="${err:+$err; }attached after the reload: $(attached)"
-	echo "# $npids OOMs across the reload"
+	echo "# $npids OOMs across the reload: ${old_handled:-?} before the swap, ${new_handled:-?} after"
 	if [ -n "$err" ]; then fail $t "$err"; else pass $t; fi
 
 	# SIGTERM: everything detached, STOPPING=1, exit 0, the gauge 0.
