@@ -16,10 +16,6 @@
 #   C (7.3)   the DKMS-built 7.3 module, the same policy, one OOM decided;
 #             stop detaches everything; apt purge leaves nothing behind.
 #
-# Until the bpf-oom package ships bpf-oom.service (HAVE_SERVICE=0 in env.sh),
-# B and C attach and detach the policy by hand with the bpf-oom command and
-# every service assertion is reported as not run, with that reason.
-#
 # Prints "PASS <phase>.<test>[: detail]" or "FAIL <phase>.<test>: expected
 # ..., got ...", then "@@SYSTEM-DONE <phase> <failures>" and powers off. A
 # step the later ones cannot do without prints "@@SYSTEM-ABORT <phase>".
@@ -27,7 +23,7 @@ set -uo pipefail
 exec >/dev/ttyS1 2>&1
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8
 HERE=$(dirname "$0")
-# K612 K73 VERSION HAVE_SERVICE, written by the harness
+# K612 K73 VERSION, written by the harness
 . "$HERE/env.sh"
 PHASE=$(sed -n 's/.*bpfoom\.phase=\([A-Z]\).*/\1/p' /proc/cmdline)
 LOGDIR=/var/log/bpf-oom-test
@@ -157,22 +153,18 @@ oom_round() {
 	expect oom_kernel_log_names_policy \
 		"BPF OOM policy $POLICY: Killed process $hog (tail)" \
 		"$(echo "$kills" | sed -n 's/^\[[ 0-9.]*\] //; s/ total-vm.*//p' | paste -sd';')"
-	if [ "$HAVE_SERVICE" = 1 ]; then
-		# The service's record of it, as structured journal fields
-		# (one record: the policy decided once), its episode the one
-		# of the module's kernel log line.
-		ep=$(dmesg | sed -n "s/.*bpf_oom: oom_policy=$POLICY (system-wide): killing tail\[$hog\], episode \([0-9]*\).*/\1/p")
-		for i in $(seq 100); do
-			rec=$(journalctl -b -u bpf-oom.service POLICY=$POLICY -o export 2>/dev/null | journal_fields)
-			[ -n "$rec" ] && break
-			sleep 0.1
-		done
-		expect journal_records_decision \
-			"POLICY=$POLICY SCOPE=system TRIGGER=memcg_oom DOMAIN=/$SLICE ACTION=kill REASON=none KILLS=1 VICTIM_PID=$hog VICTIM_COMM=tail VICTIM_CGROUP=/$SLICE/hog.service VICTIM_OOM_SCORE_ADJ=-500 EPISODE=${ep:-?} SYSLOG_IDENTIFIER=bpf-oom" \
-			"$rec" "journalctl -u bpf-oom POLICY=$POLICY: $rec"
-	else
-		echo "NOTRUN $PHASE.journal_records_decision: no bpf-oom.service in the package"
-	fi
+	# The service's record of it, as structured journal fields
+	# (one record: the policy decided once), its episode the one of
+	# the module's kernel log line.
+	ep=$(dmesg | sed -n "s/.*bpf_oom: oom_policy=$POLICY (system-wide): killing tail\[$hog\], episode \([0-9]*\).*/\1/p")
+	for i in $(seq 100); do
+		rec=$(journalctl -b -u bpf-oom.service POLICY=$POLICY -o export 2>/dev/null | journal_fields)
+		[ -n "$rec" ] && break
+		sleep 0.1
+	done
+	expect journal_records_decision \
+		"POLICY=$POLICY SCOPE=system TRIGGER=memcg_oom DOMAIN=/$SLICE ACTION=kill REASON=none KILLS=1 VICTIM_PID=$hog VICTIM_COMM=tail VICTIM_CGROUP=/$SLICE/hog.service VICTIM_OOM_SCORE_ADJ=-500 EPISODE=${ep:-?} SYSLOG_IDENTIFIER=bpf-oom" \
+		"$rec" "journalctl -u bpf-oom POLICY=$POLICY: $rec"
 	systemctl stop bystander
 	systemctl reset-failed hog 2>/dev/null
 	rm -f /run/systemd/system/$SLICE /run/bpfoomtest.go
@@ -217,34 +209,19 @@ phase_A() {
 	expect command_version "bpf-oom $VERSION" "$(bpf-oom --version 2>&1 | head -n1)"
 	k=$(ls /usr/lib/bpf-oom/policies/$POLICY.bpf.o 2>&1)
 	expect policy_installed "/usr/lib/bpf-oom/policies/$POLICY.bpf.o" "$k"
-	if [ "$HAVE_SERVICE" = 1 ]; then
-		# debhelper's default: enabled and started; no policy configured
-		# yet, so nothing attached.
-		expect service_enabled enabled "$(systemctl is-enabled bpf-oom.service)"
-		expect service_active_unconfigured active "$(systemctl is-active bpf-oom.service)"
-		expect nothing_attached_unconfigured "" "$(attached)"
-	else
-		echo "NOTRUN A.service_enabled: the bpf-oom package ships no bpf-oom.service (branch service not merged)"
-	fi
-	if [ "$HAVE_SERVICE" = 1 ]; then
-		printf '# make check-system: the largest process of the largest leaf cgroup, system-wide\nPolicy=%s\n' \
-			"$POLICY" >"$CONF"
-		pass configured "$CONF: Policy=$POLICY (system-wide)"
-	else
-		echo "NOTRUN A.configured: no service to read $CONF"
-	fi
+	# debhelper's default: enabled and started; no policy configured
+	# yet, so nothing attached.
+	expect service_enabled enabled "$(systemctl is-enabled bpf-oom.service)"
+	expect service_active_unconfigured active "$(systemctl is-active bpf-oom.service)"
+	expect nothing_attached_unconfigured "" "$(attached)"
+	printf '# make check-system: the largest process of the largest leaf cgroup, system-wide\nPolicy=%s\n' \
+		"$POLICY" >"$CONF"
+	pass configured "$CONF: Policy=$POLICY (system-wide)"
 }
 
 phase_B() {
 	expect kernel "$K612" "$(uname -r)"
-	if [ "$HAVE_SERVICE" = 1 ]; then
-		service_attached_at_boot
-	else
-		echo "NOTRUN B.service_active: no bpf-oom.service in the package; attaching by hand"
-		modprobe bpf_oom || abort modprobe "modprobe bpf_oom failed"
-		bpf-oom attach "$POLICY" >"$LOGDIR/attach.log" 2>&1 ||
-			abort attach_by_hand "bpf-oom attach $POLICY failed" "$LOGDIR/attach.log"
-	fi
+	service_attached_at_boot
 	expect module_loaded_from_dkms "$(dkms_ko "$K612")" "$(modinfo -n bpf_oom)"
 	expect policy_attached "$POLICY 0 0 0" "$(attached)" "/proc/bpf_oom/policies: $POLICY system-wide, not yet invoked"
 	oom_round
@@ -263,28 +240,15 @@ phase_B() {
 phase_C() {
 	local left
 	expect kernel "$K73" "$(uname -r)"
-	if [ "$HAVE_SERVICE" = 1 ]; then
-		service_attached_at_boot
-	else
-		echo "NOTRUN C.service_active: no bpf-oom.service in the package; attaching by hand"
-		modprobe bpf_oom || abort modprobe "modprobe bpf_oom failed"
-		bpf-oom attach "$POLICY" >"$LOGDIR/attach.log" 2>&1 ||
-			abort attach_by_hand "bpf-oom attach $POLICY failed" "$LOGDIR/attach.log"
-	fi
+	service_attached_at_boot
 	expect module_loaded_from_dkms "$(dkms_ko "$K73")" "$(modinfo -n bpf_oom)"
 	expect module_running_is_dkms_build "$(modinfo -F srcversion "$(dkms_ko "$K73")")" \
 		"$(cat /sys/module/bpf_oom/srcversion 2>&1)" "srcversion $(cat /sys/module/bpf_oom/srcversion 2>&1)"
 	expect policy_attached "$POLICY 0 0 0" "$(attached)"
 	oom_round
 	expect policy_decided "$POLICY 0 1 1" "$(attached)"
-	if [ "$HAVE_SERVICE" = 1 ]; then
-		systemctl stop bpf-oom.service
-		expect stop_detaches "" "$(attached)" "systemctl stop bpf-oom: /proc/bpf_oom/policies empty"
-	else
-		echo "NOTRUN C.stop_detaches: no bpf-oom.service; detaching by hand"
-		bpf-oom detach -s
-		expect detach_by_hand "" "$(attached)" "bpf-oom detach -s: /proc/bpf_oom/policies empty"
-	fi
+	systemctl stop bpf-oom.service
+	expect stop_detaches "" "$(attached)" "systemctl stop bpf-oom: /proc/bpf_oom/policies empty"
 	timed apt_purge apt purge -y bpf-oom bpf-oom-dkms ||
 		abort apt_purge "apt purge bpf-oom bpf-oom-dkms failed" "$LOGDIR/apt_purge.log"
 	grep -E 'dkms|bpf-oom|bpf_oom' "$LOGDIR/apt_purge.log" | sed 's/^/# /'
