@@ -204,6 +204,11 @@ phase_A() {
 	expect dkms_status "bpf-oom/$VERSION, $K612, x86_64: installed" "$(dkms status bpf-oom 2>&1)"
 	expect module_in_updates_dkms "$(dkms_ko "$K612")" "$(modinfo -n bpf_oom 2>&1)"
 	expect module_version "$VERSION" "$(modinfo -F version bpf_oom 2>&1)"
+	# Signed by DKMS with the key it made (openssl, a Recommends of
+	# bpf-oom-dkms): what a Secure Boot machine loads once that key is
+	# enrolled (mokutil --import /var/lib/dkms/mok.pub).
+	expect module_signed_by_dkms "DKMS module signing key" "$(modinfo -F signer bpf_oom 2>&1)"
+	expect dkms_mok_key "/var/lib/dkms/mok.key /var/lib/dkms/mok.pub" "$(ls /var/lib/dkms/mok.key /var/lib/dkms/mok.pub 2>&1 | paste -sd' ')"
 	expect no_module_without_headers "" "$(find "/lib/modules/$K73" -name 'bpf_oom.ko*')" \
 		"no bpf_oom.ko for $K73 (no headers)"
 	expect command_version "bpf-oom $VERSION" "$(bpf-oom --version 2>&1 | head -n1)"
