@@ -194,6 +194,13 @@ static int conf_parse(const char *path, struct conf *c)
 				     where);
 				goto out;
 			}
+			/* relative to what? the unit's and a shell's directories differ */
+			if (*val != '/' && (strchr(val, '/') ||
+					    (strlen(val) >= 2 && !strcmp(val + strlen(val) - 2, ".o")))) {
+				fail("%s: Policy=%s: a relative path: give an absolute path, or the name of an installed policy",
+				     where, val);
+				goto out;
+			}
 			snprintf(c->policy, sizeof(c->policy), "%s", val);
 			have_policy = true;
 		} else if (!strcmp(key, "Cgroup")) {
@@ -340,10 +347,42 @@ static void ops_name(struct bpf_object *obj, struct bpf_map *map, char *buf, siz
 	}
 }
 
+/* seconds on CLOCK_MONOTONIC: the metrics timer ignores clock steps */
+static long mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/*
+ * FNV-1a over the initial values of the object's read-only data maps, where
+ * the knobs are, as set: a knob naming a cgroup holds its id, so a cgroup
+ * recreated under the same path makes the same Set= line another policy.
+ */
+static unsigned long long rodata_hash(struct bpf_object *obj)
+{
+	unsigned long long h = 0xcbf29ce484222325ULL;
+	const unsigned char *d;
+	struct bpf_map *map;
+	size_t n, i;
+
+	bpf_object__for_each_map(map, obj) {
+		if (!bpf_map__is_internal(map) || !strstr(bpf_map__name(map), ".rodata"))
+			continue;
+		d = bpf_map__initial_value(map, &n);
+		for (i = 0; d && i < n; i++)
+			h = (h ^ d[i]) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
 /*
  * What makes @u the policy it is, for a reload: the object file (its
  * identity and modification time: a rebuilt object is another policy),
- * the target cgroup's id, the map and the knobs.
+ * the target cgroup's id, the knobs' values as set, the map, and the
+ * knobs' text.
  */
 static int unit_signature(struct unit *u, const char *obj_path)
 {
@@ -353,10 +392,10 @@ static int unit_signature(struct unit *u, const char *obj_path)
 
 	if (stat(obj_path, &st))
 		return fail("%s: %s", obj_path, strerror(errno));
-	len = snprintf(u->sig, sizeof(u->sig), "%s %llu:%llu %lld %lld.%09ld|%llu|%s", obj_path,
-		       (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+	len = snprintf(u->sig, sizeof(u->sig), "%s %llu:%llu %lld %lld.%09ld|%llu|%llx|%s",
+		       obj_path, (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
 		       (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
-		       u->p ? u->p->cgid : 0, u->c.map);
+		       u->p ? u->p->cgid : 0, u->p ? rodata_hash(u->p->obj) : 0ULL, u->c.map);
 	for (i = 0; i < u->c.nr_defs && len < sizeof(u->sig); i++)
 		len += snprintf(u->sig + len, sizeof(u->sig) - len, "|%s", u->c.defs[i]);
 	return 0;
@@ -760,11 +799,13 @@ static void write_metrics(bool attached)
 	char tmp[PATH_MAX + 8], dir[PATH_MAX], *slash;
 	long long mdropped;
 	struct stat st;
+	int i, j, fd;
 	FILE *f;
-	int i, j;
 
 	if (!svc.metrics || svc.metrics_off)
 		return;
+	/* a failed write is tried again by the 15 s timer, not at every poll */
+	svc.dirty = false;
 	snprintf(dir, sizeof(dir), "%s", svc.metrics);
 	slash = strrchr(dir, '/');
 	if (slash)
@@ -775,10 +816,20 @@ static void write_metrics(bool attached)
 		svc.metrics_off = true;
 		return;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", svc.metrics);
-	f = fopen(tmp, "we");
+	/*
+	 * A new file of a random name (O_EXCL): the directory may be writable
+	 * by another user (node_exporter's), who could plant a symlink under a
+	 * fixed name. node_exporter reads only *.prom files.
+	 */
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", svc.metrics);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	f = fd < 0 ? NULL : fdopen(fd, "w");
 	if (!f) {
 		fprintf(stderr, "bpf-oom: cannot write %s: %s\n", tmp, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
 		return;
 	}
 	fputs("# HELP bpf_oom_decisions_total Decisions of a policy, by action (kill, dry_run, decline).\n"
@@ -860,7 +911,6 @@ static void write_metrics(bool attached)
 		unlink(tmp);
 		return;
 	}
-	svc.dirty = false;
 }
 
 /* Zero series for what is attached, so that every attached policy shows in the metrics. */
@@ -938,7 +988,12 @@ static int load_config(const char *dir, struct set *s, const struct set *running
 		if (unit_open(u, obj_path, sizeof(obj_path)))
 			goto err;
 		for (j = 0; running && j < running->n; j++) {
-			if (!strcmp(running->u[j].sig, u->sig) && running->u[j].p) {
+			int k;
+
+			/* a running unit is kept for one new unit at most */
+			for (k = 0; k < i && s->u[k].same != &running->u[j]; k++)
+				;
+			if (k == i && !strcmp(running->u[j].sig, u->sig) && running->u[j].p) {
 				u->same = &running->u[j];
 				break;
 			}
@@ -1157,7 +1212,7 @@ int cmd_service(const char *confdir, const char *metrics, bool check)
 {
 	struct sigaction sa = { .sa_handler = on_service_signal };	/* no SA_RESTART */
 	struct ring_buffer *rb = NULL;
-	time_t last_write;
+	long last_write;
 	int err, i, ret = EXIT_FAILED;
 
 	svc.confdir = confdir;
@@ -1205,11 +1260,17 @@ int cmd_service(const char *confdir, const char *metrics, bool check)
 	journal_open();
 
 	/* everything loaded before anything is attached; then all or nothing */
-	if (load_config(confdir, &svc.running, NULL) || attach_all(&svc.running))
+	if (load_config(confdir, &svc.running, NULL))
+		goto out;
+	if (got_stop) {		/* SIGTERM while loading: nothing attached */
+		ret = EXIT_OK;
+		goto out;
+	}
+	if (attach_all(&svc.running))
 		goto out;
 	series_for_running();
 	write_metrics(true);
-	last_write = time(NULL);
+	last_write = mono_s();
 	fprintf(stderr, "bpf-oom: %d policies attached from %s\n", svc.running.n, confdir);
 	notify("READY=1\nSTATUS=attached %d policies", svc.running.n);
 
@@ -1223,12 +1284,17 @@ int cmd_service(const char *confdir, const char *metrics, bool check)
 			fail("reading the ring buffer: %s", strerror(-err));
 			break;
 		}
-		if (svc.dirty || time(NULL) - last_write >= METRICS_INTERVAL_S) {
+		if (svc.dirty || mono_s() - last_write >= METRICS_INTERVAL_S) {
 			write_metrics(true);
-			last_write = time(NULL);
+			last_write = mono_s();
 		}
 	}
-	ret = got_stop ? EXIT_OK : EXIT_FAILED;
+	/*
+	 * Stopped by a signal: 0. The record stream failed: EXIT_LOST, which
+	 * the unit restarts (RestartForceExitStatus=3), where a configuration
+	 * error at start (1) fails it.
+	 */
+	ret = got_stop ? EXIT_OK : EXIT_LOST;
 	notify("STOPPING=1\nSTATUS=detaching %d policies", svc.running.n);
 	ring_buffer__consume(rb);
 	for (i = 0; i < svc.running.n; i++) {
