@@ -13,6 +13,8 @@
 #   make bench    run the benchmarks in the VM
 #   make soak     OOMs everywhere for BPF_OOM_SOAK_SECS (600) per kernel, invariants checked
 #   make check-debug   the suite, a short soak and kmemleak on lockdep/KASAN builds of Debian's 6.12 and 7.3
+#   make check-system  the packages (make deb) on a booted Debian 13 system: apt install, DKMS in
+#                 the guest, the policy at boot, an OOM, a second kernel, purge (6.12, 7.3)
 #   make vm-run K=<name|kver> CMD='...'   run a command in the VM, module loaded
 #   make readme-table   write the README's tested-kernel table from the last make check
 #   make deb      Debian packages into build/deb/trixie (bpf-oom-dkms, bpf-oom) and
@@ -29,7 +31,7 @@ DKMS_FILES := dkms.conf Kbuild Makefile LICENSE module include \
 	scripts/kernel-features.sh scripts/check-ko.sh scripts/pahole-dedup.sh
 
 .PHONY: all module clean-module dkms-install dkms-uninstall dkms-src \
-	setup check check-debug bench soak demo vm-run readme-table deb bpf-build clean help
+	setup check check-debug check-system bench soak demo vm-run readme-table deb bpf-build clean help
 
 all: module
 
@@ -70,6 +72,9 @@ check:
 check-debug:
 	scripts/check.sh --debug
 
+check-system:
+	scripts/system-vm.sh
+
 bench:
 	scripts/check.sh --bench
 
@@ -94,4 +99,4 @@ clean:
 	$(MAKE) -C tests clean
 
 help:
-	@sed -n '3,20p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,22p' Makefile | sed 's/^# \{0,1\}//'

@@ -8,6 +8,7 @@
  *   bpf-oom list [-j] [-a [-P DIR]]
  *   bpf-oom status [-j] [-p PINDIR]
  *   bpf-oom events [-j] [-n COUNT]
+ *   bpf-oom service [-C CONFDIR] [-M METRICS_FILE] [--check] [-v]   (service.c)
  *   bpf-oom help [COMMAND] | --help | --version
  *
  * POLICY is a path to a .bpf.o (it contains '/' or ends in ".o"), or the
@@ -44,6 +45,10 @@
  * line with -j; -n stops after COUNT records; SIGINT and SIGTERM stop it
  * cleanly. Records the ring buffer had no room for are counted and reported.
  *
+ * service attaches the policies of a configuration directory and holds them
+ * (bpf-oom.service runs it): service.c, which shares policy_open(),
+ * policy_load() and policy_attach() with attach (bpf-oom.h).
+ *
  * Exit status: 0 success; 1 the operation failed (the message says why and
  * what to do); 2 usage error; 3 events lost records.
  */
@@ -68,6 +73,7 @@
 
 #include <bpf_oom/record.h>
 #include "bpf-oom-events.skel.h"
+#include "bpf-oom.h"
 
 /* Set by the Makefiles: the package version (dkms.conf) and `make install`'s policy directory. */
 #ifndef BPF_OOM_VERSION
@@ -77,30 +83,25 @@
 #define BPF_OOM_POLICYDIR "/usr/lib/bpf-oom/policies"
 #endif
 
-#define CGROUP_ROOT "/sys/fs/cgroup"
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #define MODULE_SYSFS "/sys/module/bpf_oom"
-#define MODULE_BTF "/sys/kernel/btf/bpf_oom"
-#define POLICIES "/proc/bpf_oom/policies"
 #define PSI_TRIGGERS "/proc/bpf_oom/psi"
-#define RECORDS "/proc/bpf_oom/records"
 #define VICTIMS "/proc/bpf_oom/victims"
 #define PIN_DIR "/sys/fs/bpf/bpf-oom"
-#define MAX_DEFS 16
 
-/* exit status */
-enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_LOST = 3 };
-
-static bool verbose;
+bool verbose;
+const char *knob_flag = "-D ", *map_flag = "-m", *cgroup_flag = "-c";
+const char *fail_context;
 /* The verifier refused a kernel task pointer to a module kfunc (see below). */
 static bool task_type_mismatch;
 
-__attribute__((format(printf, 1, 2)))
-static int fail(const char *fmt, ...)
+int fail(const char *fmt, ...)
 {
 	va_list ap;
 
 	fputs("bpf-oom: ", stderr);
+	if (fail_context)
+		fprintf(stderr, "%s: ", fail_context);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -141,6 +142,7 @@ static int run_detach(const struct command *cmd, int argc, char **argv);
 static int run_list(const struct command *cmd, int argc, char **argv);
 static int run_status(const struct command *cmd, int argc, char **argv);
 static int run_events(const struct command *cmd, int argc, char **argv);
+static int run_service(const struct command *cmd, int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "attach", "attach [-c CGROUP] [-m MAP] [-D NAME=VALUE]... [-p PINDIR] [-P DIR] [-v] POLICY",
@@ -212,6 +214,25 @@ static const struct command commands[] = {
 	  "  -n, --count COUNT  stop after COUNT records\n"
 	  "  -h, --help         this help\n",
 	  run_events },
+	{ "service", "service [-C CONFDIR] [-M METRICS_FILE] [--check] [-v]",
+	  "attach the configured policies and watch them (bpf-oom.service)",
+	  "Attach every policy configured in CONFDIR (*.conf, bpf-oom.conf(5)) and hold\n"
+	  "them attached until SIGTERM or SIGINT, which detach them all. Everything is\n"
+	  "loaded before anything is attached; if one policy fails, none stays attached\n"
+	  "and the exit status is 1. SIGHUP reloads the configuration without a window\n"
+	  "(a failed reload keeps the running policies). Decision records go to the\n"
+	  "journal as structured fields (POLICY=, ACTION=, VICTIM_PID=, ...), through\n"
+	  "$BPF_OOM_JOURNAL_SOCKET, else " SERVICE_JOURNAL ";\n"
+	  "without a journal, one line each on standard output. Speaks systemd's\n"
+	  "notification protocol ($NOTIFY_SOCKET). See bpf-oom.conf(5).\n"
+	  "\n"
+	  "  -C, --config-dir CONFDIR    the configuration (default " SERVICE_CONFDIR ")\n"
+	  "  -M, --metrics METRICS_FILE  keep Prometheus text-format metrics in this file\n"
+	  "                              (written if its directory exists)\n"
+	  "      --check                 parse and load every policy, attach nothing\n"
+	  "  -v, --verbose               libbpf's messages, with the verifier's log\n"
+	  "  -h, --help                  this help\n",
+	  run_service },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -295,7 +316,7 @@ static int bad_option(const struct command *cmd, int opt, char **argv)
 /* ---- attach and detach ---------------------------------------------------- */
 
 /* The cgroup id (the cgroupfs inode) of @path; 0 with a message on error. */
-static unsigned long long cgroup_id_of(const char *path)
+unsigned long long cgroup_id_of(const char *path)
 {
 	char full[4096];
 	struct statfs sfs;
@@ -377,15 +398,15 @@ static int set_strings(const char *name, const char *value, const struct btf *bt
 		len = btf_array(e)->nelems;
 	}
 	if (!len || len * count > size)
-		return fail("-D %s: unexpected layout", name);
+		return fail("%s%s: unexpected layout", knob_flag, name);
 	memset(dst, 0, size);
 	while (*p) {
 		const char *end = list ? strchrnul(p, ',') : p + strlen(p);
 
 		if (i == count)
-			return fail("-D %s: at most %zu values", name, count);
+			return fail("%s%s: at most %zu values", knob_flag, name, count);
 		if ((size_t)(end - p) >= len)
-			return fail("-D %s: '%.*s' is longer than %zu characters", name,
+			return fail("%s%s: '%.*s' is longer than %zu characters", knob_flag, name,
 				    (int)(end - p), p, len - 1);
 		memcpy(dst + i++ * len, p, end - p);
 		p = *end ? end + 1 : end;
@@ -418,9 +439,9 @@ static int knob_value(const char *name, const char *s, size_t size, unsigned lon
 			errno = ERANGE;
 	}
 	if (errno == ERANGE)
-		return fail("-D %s: %s does not fit in its %zu byte(s)", name, s, size);
+		return fail("%s%s: %s does not fit in its %zu byte(s)", knob_flag, name, s, size);
 	if (errno || end == s || *end)
-		return fail("-D %s: %s is not a number or a cgroup path", name, s);
+		return fail("%s%s: %s is not a number or a cgroup path", knob_flag, name, s);
 	return 0;
 }
 
@@ -443,19 +464,19 @@ static int set_knob(struct bpf_object *obj, const char *def)
 	int i;
 
 	if (!eq || eq == def || (size_t)(eq - def) >= sizeof(name))
-		return fail("-D %s: expected NAME=VALUE", def);
+		return fail("%s%s: expected NAME=VALUE", knob_flag, def);
 	snprintf(name, sizeof(name), "%.*s", (int)(eq - def), def);
 	rodata = bpf_object__find_map_by_name(obj, ".rodata");
 	data = rodata ? bpf_map__initial_value(rodata, &size) : NULL;
 	sec = data && btf ? btf__type_by_id(btf, bpf_map__btf_value_type_id(rodata)) : NULL;
 	if (!sec || !btf_is_datasec(sec))
-		return fail("-D %s: the policy has no read-only globals", name);
+		return fail("%s%s: the policy has no read-only globals", knob_flag, name);
 	for (i = 0, vs = btf_var_secinfos(sec); i < btf_vlen(sec); i++, vs++) {
 		var = btf__type_by_id(btf, vs->type);
 		if (strcmp(btf__name_by_offset(btf, var->name_off), name))
 			continue;
 		if (vs->offset + vs->size > size)
-			return fail("-D %s: unexpected layout", name);
+			return fail("%s%s: unexpected layout", knob_flag, name);
 		t = btf__type_by_id(btf, btf__resolve_type(btf, var->type));
 		if (t && btf_is_array(t) && is_string_array(btf, t))
 			return set_strings(name, eq + 1, btf, t, data + vs->offset, vs->size);
@@ -466,12 +487,12 @@ static int set_knob(struct bpf_object *obj, const char *def)
 			unsigned int n = 0;
 
 			if (esz <= 0 || esz > (long)sizeof(v) || vs->offset + vs->size > size)
-				return fail("-D %s: not an array of integers", name);
+				return fail("%s%s: not an array of integers", knob_flag, name);
 			snprintf(list, sizeof(list), "%s", eq + 1);
 			memset(data + vs->offset, 0, vs->size);
 			for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 				if (n == a->nelems)
-					return fail("-D %s: at most %u values", name, a->nelems);
+					return fail("%s%s: at most %u values", knob_flag, name, a->nelems);
 				if (knob_value(name, tok, esz, &v))
 					return 1;
 				memcpy(data + vs->offset + n++ * esz, &v, esz);
@@ -479,14 +500,14 @@ static int set_knob(struct bpf_object *obj, const char *def)
 			return 0;
 		}
 		if (vs->size > sizeof(v) || vs->offset + vs->size > size)
-			return fail("-D %s: not an integer variable", name);
+			return fail("%s%s: not an integer variable", knob_flag, name);
 		if (knob_value(name, eq + 1, vs->size, &v))
 			return 1;
 		/* little-endian: the low bytes hold the value */
 		memcpy(data + vs->offset, &v, vs->size);
 		return 0;
 	}
-	return fail("-D %s: the policy has no read-only global of that name", name);
+	return fail("%s%s: the policy has no read-only global of that name", knob_flag, name);
 }
 
 static bool is_ops_type(const struct btf *btf, const struct bpf_map *map, const char *type)
@@ -496,49 +517,29 @@ static bool is_ops_type(const struct btf *btf, const struct bpf_map *map, const 
 	return t && !strcmp(btf__name_by_offset(btf, t->name_off), type);
 }
 
-/* Attach @map, pin it; the link on success (the pin holds it), NULL with a message. */
-static struct bpf_link *attach_pin(struct bpf_map *map, bool psi, const char *scope,
-				   const char *pindir, unsigned long long cgid, const char *obj_path,
-				   char *pin, size_t pin_len)
+/* Attach one half of @p; the link, or NULL with a message. */
+static struct bpf_link *attach_half(const struct policy *p, struct bpf_map *map, bool psi)
 {
 	struct bpf_link *link = bpf_map__attach_struct_ops(map);
 	int err;
 
-	if (!link) {
-		err = errno;
-		if (err == EBUSY && !psi)
-			fail("%s already has a bpf_oom_ops policy attached: detach it first", scope);
-		else if (err == ENOENT && !psi)
-			fail("attaching to %s: the cgroup is gone", scope);
-		else if (psi)
-			fail("attaching %s: its init failed: %s (the kernel log says why)",
-			     bpf_map__name(map), strerror(err));
-		else if (err == EPERM)
-			fail("attaching: permission denied (run as root)");
-		else
-			fail("attaching to %s: %s (the kernel log says why)", scope, strerror(err));
-		return NULL;
-	}
-	/* pin, so the policy outlives this command */
-	if (mkdir(pindir, 0700) && errno != EEXIST) {
-		fail("cannot create %s: %s (is bpffs mounted at /sys/fs/bpf?)", pindir,
-		     strerror(errno));
-		bpf_link__destroy(link);
-		return NULL;
-	}
-	pin_path(pin, pin_len, pindir, cgid, psi ? bpf_map__name(map) : NULL);
-	err = bpf_link__pin(link, pin);
-	if (err) {
-		fail("cannot pin the link at %s: %s", pin, strerror(-err));
-		bpf_link__destroy(link);
-		return NULL;
-	}
-	if (psi)
-		printf("attached bpf_psi_ops %s (%s), pinned at %s\n", bpf_map__name(map), obj_path, pin);
+	if (link)
+		return link;
+	err = errno;
+	if (err == EBUSY && !psi)
+		fail("%s already has a bpf_oom_ops policy attached: detach it first (%s)", p->scope,
+		     strerror(err));
+	else if (err == ENOENT && !psi)
+		fail("attaching to %s: the cgroup is gone", p->scope);
+	else if (psi)
+		fail("attaching %s: its init failed: %s (the kernel log says why)", bpf_map__name(map),
+		     strerror(err));
+	else if (err == EPERM)
+		fail("attaching: permission denied (run as root)");
 	else
-		printf("attached %s (%s) to %s, pinned at %s\n", bpf_map__name(map), obj_path, scope,
-		       pin);
-	return link;
+		fail("attaching to %s: %s (the kernel log says why)", p->scope, strerror(err));
+	errno = err;
+	return NULL;
 }
 
 /*
@@ -563,63 +564,64 @@ static struct bpf_map *find_ops(struct bpf_object *obj, const char *kind, const 
 }
 
 /*
- * attach: a bpf_oom_ops policy, a bpf_psi_ops one, or a policy with both
- * halves (a PSI side that declares OOMs and an OOM side that chooses: both
- * are attached, the OOM side first, or neither).
+ * Open @obj_path as the policy @p: its struct_ops maps (a bpf_oom_ops, a
+ * bpf_psi_ops, or one of each), the knobs @defs set, the OOM half's target
+ * (@cgroup, NULL: system-wide). Nothing is loaded yet. 0, or 1 with a
+ * message (then @p holds nothing).
  */
-static int cmd_attach(const char *obj_path, const char *cgroup, const char *map_name,
-		      const char *pindir, const char *const *defs, int nr_defs)
+int policy_open(struct policy *p, const char *obj_path, const char *cgroup, const char *map_name,
+		const char *const *defs, int nr_defs)
 {
-	struct bpf_object *obj = NULL;
-	struct bpf_map *map, *oom, *psi;
-	unsigned long long cgid = 0;
-	struct bpf_link *l_oom = NULL, *l_psi = NULL;
-	char pin_oom[4096], pin_psi[4096], scope[4200];
-	int off, err, ret = 1, nr_oom, nr_psi, i;
+	struct bpf_map *map;
+	int off, nr_oom, nr_psi, i;
 	size_t size;
 	void *data;
 
+	memset(p, 0, sizeof(*p));
+	snprintf(p->obj_path, sizeof(p->obj_path), "%s", obj_path);
 	if (access(MODULE_BTF, F_OK))
 		return fail("the bpf_oom module is not loaded (%s missing): modprobe bpf_oom",
 			    MODULE_BTF);
 	if (cgroup) {
-		cgid = cgroup_id_of(cgroup);
-		if (!cgid)
+		p->cgid = cgroup_id_of(cgroup);
+		if (!p->cgid)
 			return 1;
-		snprintf(scope, sizeof(scope), "cgroup %s", cgroup);
+		snprintf(p->scope, sizeof(p->scope), "cgroup %s", cgroup);
 	} else {
-		snprintf(scope, sizeof(scope), "system-wide");
+		snprintf(p->scope, sizeof(p->scope), "system-wide");
 	}
 
-	obj = bpf_object__open_file(obj_path, NULL);
-	if (!obj)
+	p->obj = bpf_object__open_file(obj_path, NULL);
+	if (!p->obj) {
+		p->obj = NULL;
 		return fail("cannot open %s: %s", obj_path, strerror(errno));
+	}
 
 	/* the policy: the maps -m names, or the object's one of each kind */
-	oom = find_ops(obj, "bpf_oom_ops", map_name, &nr_oom);
-	psi = find_ops(obj, "bpf_psi_ops", map_name, &nr_psi);
-	if (!oom && !psi) {
+	p->oom = find_ops(p->obj, "bpf_oom_ops", map_name, &nr_oom);
+	p->psi = find_ops(p->obj, "bpf_psi_ops", map_name, &nr_psi);
+	if (!p->oom && !p->psi) {
 		fail("%s has no bpf_oom_ops or bpf_psi_ops map%s%s", obj_path,
 		     map_name ? " named " : "", map_name ?: "");
-		goto out;
+		goto err;
 	}
 	if (nr_oom > 1 || nr_psi > 1) {
-		fail("%s has %d %s maps: choose one with -m", obj_path, nr_oom > 1 ? nr_oom : nr_psi,
-		     nr_oom > 1 ? "bpf_oom_ops" : "bpf_psi_ops");
-		goto out;
+		fail("%s has %d %s maps: choose one with %s", obj_path, nr_oom > 1 ? nr_oom : nr_psi,
+		     nr_oom > 1 ? "bpf_oom_ops" : "bpf_psi_ops", map_flag);
+		goto err;
 	}
-	bpf_object__for_each_map(map, obj)
-		if (bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS && map != oom && map != psi)
+	bpf_object__for_each_map(map, p->obj)
+		if (bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS && map != p->oom && map != p->psi)
 			bpf_map__set_autocreate(map, false);
-	if (psi && !oom && cgid) {
-		fail("%s is a bpf_psi_ops policy: it is not attached to a cgroup, its triggers say which cgroups it watches (see its knobs, -D)",
-		     bpf_map__name(psi));
-		goto out;
+	if (p->psi && !p->oom && p->cgid) {
+		fail("%s is a bpf_psi_ops policy: it is not attached to a cgroup, its triggers say which cgroups it watches (see its knobs, %s)",
+		     bpf_map__name(p->psi), knob_flag);
+		goto err;
 	}
-	if (psi && oom && cgid) {
-		fail("%s declares system-wide OOMs from its PSI side, which only a system-wide OOM side sees: attach it without -c",
-		     obj_path);
-		goto out;
+	if (p->psi && p->oom && p->cgid) {
+		fail("%s declares system-wide OOMs from its PSI side, which only a system-wide OOM side sees: attach it without %s",
+		     obj_path, cgroup_flag);
+		goto err;
 	}
 	if (map_name) {
 		int all_oom, all_psi;
@@ -629,68 +631,148 @@ static int cmd_attach(const char *obj_path, const char *cgroup, const char *map_
 		 * declared OOMs go to the kernel, or an OOM side without its
 		 * clock. Refused.
 		 */
-		find_ops(obj, "bpf_oom_ops", NULL, &all_oom);
-		find_ops(obj, "bpf_psi_ops", NULL, &all_psi);
+		find_ops(p->obj, "bpf_oom_ops", NULL, &all_oom);
+		find_ops(p->obj, "bpf_psi_ops", NULL, &all_psi);
 		if (all_oom == 1 && all_psi == 1) {
-			fail("%s is one half of a policy with a bpf_oom_ops and a bpf_psi_ops side: attach %s without -m, which attaches both",
-			     map_name, obj_path);
-			goto out;
+			fail("%s is one half of a policy with a bpf_oom_ops and a bpf_psi_ops side: attach %s without %s, which attaches both",
+			     map_name, obj_path, map_flag);
+			goto err;
 		}
 	}
 	for (i = 0; i < nr_defs; i++)
-		if (set_knob(obj, defs[i]))
-			goto out;
+		if (set_knob(p->obj, defs[i]))
+			goto err;
 
 	/* set the target cgroup (of the OOM side) */
-	if (oom && cgid) {
-		off = member_offset(bpf_object__btf(obj), bpf_map__btf_value_type_id(oom), "cgroup_id");
-		data = bpf_map__initial_value(oom, &size);
+	if (p->oom && p->cgid) {
+		off = member_offset(bpf_object__btf(p->obj), bpf_map__btf_value_type_id(p->oom),
+				    "cgroup_id");
+		data = bpf_map__initial_value(p->oom, &size);
 		if (off < 0 || !data || off + sizeof(__u64) > size) {
 			fail("%s: its bpf_oom_ops has no cgroup_id member (built against another bpf_oom_ops type?); rebuild it against bpf-oom's vmlinux.h to attach it to a cgroup",
 			     obj_path);
-			goto out;
+			goto err;
 		}
-		memcpy((char *)data + off, &cgid, sizeof(cgid));
+		memcpy((char *)data + off, &p->cgid, sizeof(p->cgid));
 	}
+	return 0;
+err:
+	policy_close(p);
+	return 1;
+}
 
-	err = bpf_object__load(obj);
-	if (err) {
-		if (err == -EPERM)
-			fail("loading %s: permission denied: BPF OOM policies need CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN (run as root)",
-			     obj_path);
-		else if (task_type_mismatch)
-			fail("loading %s: the verifier refused a task pointer to a bpf-oom kfunc: the bpf_oom module was built with private copies of struct task_struct in its BTF (built without scripts/pahole-dedup.sh? README, Known limits)",
-			     obj_path);
-		else
-			fail("loading %s: %s (run with -v for the verifier log)", obj_path,
-			     strerror(-err));
-		goto out;
-	}
+/* Load @p (the verifier checks its programs). 0, or 1 with a message. */
+int policy_load(struct policy *p)
+{
+	int err = bpf_object__load(p->obj);
 
-	/* the OOM side first: the PSI side may declare OOMs from its init on */
-	if (oom) {
-		l_oom = attach_pin(oom, false, scope, pindir, cgid, obj_path, pin_oom,
-				   sizeof(pin_oom));
-		if (!l_oom)
-			goto out;
+	if (!err)
+		return 0;
+	if (err == -EPERM)
+		fail("loading %s: permission denied: BPF OOM policies need CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN (run as root)",
+		     p->obj_path);
+	else if (task_type_mismatch)
+		fail("loading %s: the verifier refused a task pointer to a bpf-oom kfunc: the bpf_oom module was built with private copies of struct task_struct in its BTF (built without scripts/pahole-dedup.sh? README, Known limits)",
+		     p->obj_path);
+	else
+		fail("loading %s: %s (run with -v for the verifier log)", p->obj_path,
+		     strerror(-err));
+	return 1;
+}
+
+/*
+ * Attach both halves of the loaded policy @p, or neither: the OOM side
+ * first, since the PSI side may declare OOMs from its init on. 0, or 1
+ * with a message (and errno set).
+ */
+int policy_attach(struct policy *p)
+{
+	int err;
+
+	if (p->oom) {
+		p->l_oom = attach_half(p, p->oom, false);
+		if (!p->l_oom)
+			return 1;
 	}
-	if (psi) {
-		l_psi = attach_pin(psi, true, scope, pindir, 0, obj_path, pin_psi, sizeof(pin_psi));
-		if (!l_psi) {
-			if (l_oom && unlink(pin_oom))
-				fprintf(stderr, "bpf-oom: the PSI side did not attach, and %s stays attached: cannot remove %s: %s\n",
-					bpf_map__name(oom), pin_oom, strerror(errno));
-			else if (l_oom)
+	if (p->psi) {
+		p->l_psi = attach_half(p, p->psi, true);
+		if (!p->l_psi) {
+			err = errno;
+			if (p->l_oom)
 				fprintf(stderr, "bpf-oom: detached %s again: the policy's PSI side did not attach\n",
-					bpf_map__name(oom));
-			goto out;
+					bpf_map__name(p->oom));
+			bpf_link__destroy(p->l_oom);
+			p->l_oom = NULL;
+			errno = err;
+			return 1;
 		}
+	}
+	return 0;
+}
+
+/* Drop @p's links (which detaches what no pin holds) and its object. */
+void policy_close(struct policy *p)
+{
+	bpf_link__destroy(p->l_psi);
+	bpf_link__destroy(p->l_oom);
+	bpf_object__close(p->obj);
+	p->l_psi = p->l_oom = NULL;
+	p->obj = NULL;
+	p->oom = p->psi = NULL;
+}
+
+/* Pin @link of @p's half @map; 0, or 1 with a message. */
+static int pin_half(const struct policy *p, struct bpf_link *link, struct bpf_map *map, bool psi,
+		    const char *pindir, char *pin, size_t pin_len)
+{
+	int err;
+
+	if (mkdir(pindir, 0700) && errno != EEXIST)
+		return fail("cannot create %s: %s (is bpffs mounted at /sys/fs/bpf?)", pindir,
+			    strerror(errno));
+	pin_path(pin, pin_len, pindir, p->cgid, psi ? bpf_map__name(map) : NULL);
+	err = bpf_link__pin(link, pin);
+	if (err)
+		return fail("cannot pin the link at %s: %s", pin, strerror(-err));
+	if (psi)
+		printf("attached bpf_psi_ops %s (%s), pinned at %s\n", bpf_map__name(map),
+		       p->obj_path, pin);
+	else
+		printf("attached %s (%s) to %s, pinned at %s\n", bpf_map__name(map), p->obj_path,
+		       p->scope, pin);
+	return 0;
+}
+
+/*
+ * attach: a bpf_oom_ops policy, a bpf_psi_ops one, or a policy with both
+ * halves (a PSI side that declares OOMs and an OOM side that chooses: both
+ * are attached, or neither), pinned so that they outlive the command.
+ */
+static int cmd_attach(const char *obj_path, const char *cgroup, const char *map_name,
+		      const char *pindir, const char *const *defs, int nr_defs)
+{
+	char pin_oom[4096] = "", pin_psi[4096];
+	struct policy p;
+	int ret = 1;
+
+	if (policy_open(&p, obj_path, cgroup, map_name, defs, nr_defs))
+		return 1;
+	if (policy_load(&p) || policy_attach(&p))
+		goto out;
+	if (p.l_oom && pin_half(&p, p.l_oom, p.oom, false, pindir, pin_oom, sizeof(pin_oom)))
+		goto out;
+	if (p.l_psi && pin_half(&p, p.l_psi, p.psi, true, pindir, pin_psi, sizeof(pin_psi))) {
+		if (p.l_oom && unlink(pin_oom))
+			fprintf(stderr, "bpf-oom: the PSI side was not pinned, and %s stays attached: cannot remove %s: %s\n",
+				bpf_map__name(p.oom), pin_oom, strerror(errno));
+		else if (p.l_oom)
+			fprintf(stderr, "bpf-oom: detached %s again: the policy's PSI side was not pinned\n",
+				bpf_map__name(p.oom));
+		goto out;
 	}
 	ret = 0;
 out:
-	bpf_link__destroy(l_oom);	/* the pins keep them attached */
-	bpf_link__destroy(l_psi);
-	bpf_object__close(obj);
+	policy_close(&p);	/* the pins keep what was pinned attached */
 	return ret;
 }
 
@@ -807,7 +889,7 @@ static int find_cgroup(const char *path, const struct stat *st, int type,
 }
 
 /* The path of cgroup @cgid under CGROUP_ROOT ("/" for the root), or NULL. */
-static const char *cgroup_path(unsigned long long cgid)
+const char *cgroup_path(unsigned long long cgid)
 {
 	if (!cgid)
 		return NULL;
@@ -1325,7 +1407,7 @@ static const char *policy_dir(const char *opt, const char **from)
  * or ending in ".o"), else DIR/@arg.bpf.o, which must exist. NULL with a
  * message.
  */
-static const char *resolve_policy(const char *arg, const char *dir_opt, char *buf, size_t len)
+const char *resolve_policy(const char *arg, const char *dir_opt, char *buf, size_t len)
 {
 	size_t n = strlen(arg);
 	const char *from, *dir;
@@ -1505,7 +1587,7 @@ struct events_ctx {
 	long page_kb;
 };
 
-static const char *trigger_name(unsigned int t)
+const char *trigger_name(unsigned int t)
 {
 	switch (t) {
 	case BPF_OOM_TRIGGER_MEMCG_OOM: return "memcg_oom";
@@ -1515,7 +1597,7 @@ static const char *trigger_name(unsigned int t)
 	return "unknown";
 }
 
-static const char *action_name(unsigned int a)
+const char *action_name(unsigned int a)
 {
 	switch (a) {
 	case BPF_OOM_ACTION_KILL: return "kill";
@@ -1525,7 +1607,7 @@ static const char *action_name(unsigned int a)
 	return "unknown";
 }
 
-static const char *reason_name(unsigned int r)
+const char *reason_name(unsigned int r)
 {
 	static const char *const names[] = {
 		[BPF_OOM_REASON_NONE] = "none",
@@ -1544,7 +1626,7 @@ static const char *reason_name(unsigned int r)
 }
 
 /* enum oom_constraint of include/linux/oom.h */
-static const char *constraint_name(unsigned int c)
+const char *constraint_name(unsigned int c)
 {
 	static const char *const names[] = { "none", "cpuset", "memory_policy", "memcg" };
 
@@ -1603,7 +1685,7 @@ static void print_task(const char *key, const struct bpf_oom_record_task *t, lon
 	       (unsigned long long)t->cgroup_id);
 }
 
-static void print_text(const struct bpf_oom_record *r, long page_kb)
+void print_record_text(const struct bpf_oom_record *r, long page_kb)
 {
 	char when[64];
 	time_t secs = r->time_ns / 1000000000ULL;
@@ -1642,7 +1724,7 @@ static int on_record(void *data, void *rec, size_t size)
 	if (ec->json)
 		print_json(r, ec->page_kb);
 	else
-		print_text(r, ec->page_kb);
+		print_record_text(r, ec->page_kb);
 	fflush(stdout);
 	ec->got++;
 	return 0;
@@ -1866,6 +1948,35 @@ static int run_events(const struct command *cmd, int argc, char **argv)
 	if (optind != argc)
 		return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 	return cmd_events(json, count);
+}
+
+static int run_service(const struct command *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config-dir", required_argument, NULL, 'C' },
+		{ "metrics", required_argument, NULL, 'M' },
+		{ "check", no_argument, NULL, 'k' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *confdir = SERVICE_CONFDIR, *metrics = NULL;
+	bool check = false;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, ":C:M:vh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'C': confdir = optarg; break;
+		case 'M': metrics = optarg; break;
+		case 'k': check = true; break;
+		case 'v': verbose = true; break;
+		case 'h': return help_command(cmd);
+		default: return bad_option(cmd, opt, argv);
+		}
+	}
+	if (optind != argc)
+		return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	return cmd_service(confdir, metrics, check);
 }
 
 int main(int argc, char **argv)

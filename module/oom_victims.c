@@ -159,6 +159,13 @@ static struct {
 static struct tracepoint *bpf_oom_tp_mark_victim;
 /* Drops the records of victims that are done, once no OOM asks any more. */
 static struct delayed_work bpf_oom_victims_prune_work;
+/*
+ * The prune work's own unbound queue: Linux 7.x marks system_unbound_wq
+ * deprecated and logs a warning for the first work queued on it
+ * (__queue_work(), __WQ_DEPRECATED). A queue of our own needs no choice
+ * between that and its replacement, system_dfl_wq, per kernel.
+ */
+static struct workqueue_struct *bpf_oom_victims_wq;
 
 /* For /proc/bpf_oom/victims: what the rule did since the module loaded. */
 static atomic_long_t bpf_oom_stat_marked, bpf_oom_stat_waits, bpf_oom_stat_overflows;
@@ -309,7 +316,7 @@ unlock:
 	 * records remain. The workqueue's locks are raw: fine from here, on RT
 	 * too.
 	 */
-	queue_delayed_work(system_unbound_wq, &bpf_oom_victims_prune_work, bpf_oom_victim_wait() + 1);
+	queue_delayed_work(bpf_oom_victims_wq, &bpf_oom_victims_prune_work, bpf_oom_victim_wait() + 1);
 }
 
 /* Is @v's memory charged inside the domain of @oc? */
@@ -431,7 +438,7 @@ static void bpf_oom_victims_prune_fn(struct work_struct *work)
 {
 	/* each record is done by its bound at the latest */
 	if (bpf_oom_victims_prune())
-		queue_delayed_work(system_unbound_wq, &bpf_oom_victims_prune_work,
+		queue_delayed_work(bpf_oom_victims_wq, &bpf_oom_victims_prune_work,
 				   bpf_oom_victim_wait() + 1);
 }
 
@@ -489,12 +496,18 @@ int bpf_oom_victims_init(struct proc_dir_entry *procdir)
 		pr_err("kernel tracepoint oom:mark_victim not found: this kernel is not supported\n");
 		return -ENOENT;
 	}
-	if (!proc_create_single("victims", 0400, procdir, bpf_oom_victims_show))
+	bpf_oom_victims_wq = alloc_workqueue("bpf_oom_victims", WQ_UNBOUND, 0);
+	if (!bpf_oom_victims_wq)
 		return -ENOMEM;
+	if (!proc_create_single("victims", 0400, procdir, bpf_oom_victims_show)) {
+		destroy_workqueue(bpf_oom_victims_wq);
+		return -ENOMEM;
+	}
 	err = tracepoint_probe_register(bpf_oom_tp_mark_victim, bpf_oom_probe_mark_victim, NULL);
 	if (err) {
 		pr_err("cannot attach to tracepoint oom:mark_victim: %d\n", err);
 		remove_proc_entry("victims", procdir);
+		destroy_workqueue(bpf_oom_victims_wq);
 	}
 	return err;
 }
@@ -510,6 +523,7 @@ void bpf_oom_victims_exit(struct proc_dir_entry *procdir)
 	tracepoint_probe_unregister(bpf_oom_tp_mark_victim, bpf_oom_probe_mark_victim, NULL);
 	tracepoint_synchronize_unregister();
 	cancel_delayed_work_sync(&bpf_oom_victims_prune_work);
+	destroy_workqueue(bpf_oom_victims_wq);
 	remove_proc_entry("victims", procdir);
 	/* no probe, no OOM (the shim is gone) and no reader left: no lock */
 	for (i = 0; i < BPF_OOM_MAX_VICTIMS; i++) {

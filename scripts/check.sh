@@ -158,13 +158,16 @@ if [ $mode != debug ] && grep -q -- '-arm64 test ' "$RESOLVED"; then
 	fi
 fi
 
-# The manual (bpf/bpf-oom.8) renders without a single groff warning (-ww:
-# every class), on the host: the trixie rootfs has neither groff nor mandoc.
+# The manuals (bpf/bpf-oom.8, bpf/bpf-oom.conf.5) render without a single
+# groff warning (-ww: every class), on the host: the trixie rootfs has
+# neither groff nor mandoc.
 if [ $mode = test ]; then
 	if ! command -v groff >/dev/null; then
 		result all man_page_renders FAIL "groff is not installed on the host: apt install groff-base (make setup does)"
-	elif warn=$(groff -man -ww -z "$BPF_OOM_TOP/bpf/bpf-oom.8" 2>&1) && [ -z "$warn" ]; then
-		result all man_page_renders PASS "groff -man -ww -z bpf/bpf-oom.8: no warning"
+	elif warn=$(for m in bpf-oom.8 bpf-oom.conf.5; do
+			groff -man -ww -z "$BPF_OOM_TOP/bpf/$m" 2>&1 | sed "s|^|$m: |"; done) &&
+	     [ -z "$warn" ]; then
+		result all man_page_renders PASS "groff -man -ww -z bpf/bpf-oom.8 bpf/bpf-oom.conf.5: no warning"
 	else
 		result all man_page_renders FAIL "$(echo "$warn" | head -n 3)"
 	fi

@@ -24,8 +24,8 @@ mkdir -p "$stage/bin" "$stage/bpf-oom/tests" "$stage/proc" "$stage/sys" "$stage/
 	"$stage/tmp" "$stage/usr/sbin"
 cp "$top/tests/vm/init" "$stage/init"
 chmod 755 "$stage/init"
-cp "$top/tests/vm/suite.sh" "$top/tests/vm/loader.sh" "$top/tests/vm/demo.sh" \
-	"$top/tests/vm/lockdown.sh" "$stage/bpf-oom/"
+cp "$top/tests/vm/suite.sh" "$top/tests/vm/loader.sh" "$top/tests/vm/service.sh" \
+	"$top/tests/vm/demo.sh" "$top/tests/vm/lockdown.sh" "$stage/bpf-oom/"
 cp "$job" "$stage/bpf-oom/job"
 cp "$ko" "$stage/bpf-oom/bpf_oom.ko"
 for m in "$(dirname "$ko")"/kmod/*.ko; do

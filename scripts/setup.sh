@@ -4,8 +4,8 @@
 # setup.sh - prepare everything `make check` needs, on a fresh machine.
 #
 #   1. host tools: qemu-system-x86, qemu-system-arm (for arm64 entries),
-#      debootstrap and groff (installed with apt if missing; the host's apt
-#      sources are read, never changed);
+#      qemu-utils, debootstrap and groff (installed with apt if missing; the
+#      host's apt sources are read, never changed);
 #   2. private Debian userlands (debootstrap --variant=minbase) in the cache:
 #      trixie's, with gcc-14, pahole, clang, libbpf, bpftool and dkms (it
 #      builds the tests and trixie's kernels), and one for every other suite
@@ -13,7 +13,10 @@
 #      user has; sid: gcc-16);
 #   3. for every kernel of tests/kernels.conf: resolve the newest build of its
 #      suite, series and flavour, install its headers (and image) in its
-#      userland the way a user would, and keep its vmlinuz for QEMU.
+#      userland the way a user would, and keep its vmlinuz for QEMU;
+#   4. the Debian 13 system image make check-system boots
+#      (scripts/system-image.sh: trixie with systemd and the 6.12 and 7.3
+#      kernels of the matrix installed as packages).
 #
 # Idempotent and resumable: each step leaves a stamp and is skipped when its
 # stamp is there. Everything lives in $BPF_OOM_CACHE, outside the repository.
@@ -40,6 +43,7 @@ t0=$(date +%s)
 # --- 1. host tools -------------------------------------------------------
 need=()
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+command -v qemu-img >/dev/null || need+=(qemu-utils)	# check-system's overlays
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v groff >/dev/null || need+=(groff-base)	# make check lints the manual
 if awk '!/^#/ && $5 ~ /arm64$/ { f = 1 } END { exit !f }' "$MATRIX"; then
@@ -299,6 +303,9 @@ while read -r name userland suite series flavour role _ <&3; do
 done 3<"$MATRIX"
 ROOTFS=$(rootfs_dir trixie)
 mv "$tmp_resolved" "$RESOLVED"
+
+# --- 4. the system image ------------------------------------------------
+"$BPF_OOM_TOP/scripts/system-image.sh" >/dev/null
 
 log "kernel matrix (newest builds at setup time):"
 while read -r name suite kver role userland; do

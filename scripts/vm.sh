@@ -120,7 +120,7 @@ vm_boot() {
 # dmesg still held). An OOM report's stack dump is a dump_stack(), not a
 # warning: "Call Trace" alone is not a problem.
 vm_console_problems() {
-	grep -E 'BUG:|WARNING:|Oops|general protection fault|kernel BUG|Kernel panic|soft lockup|hard LOCKUP|rcu: INFO|detected stalls|self-detected stall|hung_task|blocked for more than|Bad page|KASAN|UBSAN|kmemleak: [0-9]+ new suspected|kmemleak: .*(disabled|[Cc]annot)|ODEBUG|Invalid wait context|refcount_t:|list_(add|del) corruption|sleeping function called from invalid context|possible circular locking|inconsistent lock state|possible recursive locking|cut here' \
+	grep -E 'BUG:|WARNING:|Oops|general protection fault|kernel BUG|Kernel panic|soft lockup|hard LOCKUP|rcu: INFO|detected stalls|self-detected stall|hung_task|blocked for more than|Bad page|KASAN|UBSAN|kmemleak: [0-9]+ new suspected|enqueued on deprecated workqueue|kmemleak: .*(disabled|[Cc]annot)|ODEBUG|Invalid wait context|refcount_t:|list_(add|del) corruption|sleeping function called from invalid context|possible circular locking|inconsistent lock state|possible recursive locking|cut here' \
 		"$1" 2>/dev/null || :
 }
 

@@ -146,9 +146,13 @@ static bool events_begin(struct tl_events *ev)
  */
 static const char *events_end(struct tl_events *ev, long want, const char *domain)
 {
-	int rc = tl_events_stop(ev, events_out, sizeof(events_out), events_err, sizeof(events_err));
 	const char *line;
 	long n = 0;
+	int rc;
+
+	/* an episode's record is out when it ends, after the kill was seen */
+	tl_events_wait(ev, want, 10000);
+	rc = tl_events_stop(ev, events_out, sizeof(events_out), events_err, sizeof(events_err));
 
 	for (line = events_out; *line; line = strchr(line, '\n') + 1, n++) {
 		char s[256];

@@ -636,6 +636,28 @@ int tl_events_start(struct tl_events *ev)
 	return -EIO;
 }
 
+int tl_events_wait(struct tl_events *ev, int n, int timeout_ms)
+{
+	int lines = 0, i;
+
+	for (i = 0; i <= timeout_ms / 10; i++) {
+		FILE *f = fopen(ev->path, "re");
+		int c;
+
+		lines = 0;
+		if (f) {
+			while ((c = fgetc(f)) != EOF)
+				lines += c == '\n';
+			fclose(f);
+		}
+		if (lines >= n)
+			return 0;
+		usleep(10000);
+	}
+	printf("# events: %d record(s) after %d ms, %d expected\n", lines, timeout_ms, n);
+	return -ETIMEDOUT;
+}
+
 static size_t tl_read_all(int fd, char *buf, size_t len)
 {
 	size_t used = 0;

@@ -190,6 +190,13 @@ struct tl_events {
 	char path[64];
 };
 int tl_events_start(struct tl_events *ev);
+/*
+ * tl_events_wait(): wait up to @timeout_ms until the output holds @n records
+ * (lines): the module emits an OOM episode's records when the episode ends,
+ * after the kill, so the victim's death can be seen before its record is out.
+ * 0, or -ETIMEDOUT (with the count printed).
+ */
+int tl_events_wait(struct tl_events *ev, int n, int timeout_ms);
 int tl_events_stop(struct tl_events *ev, char *out, size_t out_len, char *err, size_t err_len);
 /*
  * In the JSON object starting at @obj (one line): the number of member

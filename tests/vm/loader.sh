@@ -487,15 +487,15 @@ $st1"
 	# --help for each command, exit 0 and its own usage; usage errors exit 2.
 	t=cmd_help_and_usage_errors
 	err=
-	for c in attach detach list status events; do
+	for c in attach detach list status events service; do
 		out=$($L $c --help); rc=$?
 		[ $rc = 0 ] && [ "$(echo "$out" | head -n 1 | cut -d' ' -f1-3)" = "usage: bpf-oom $c" ] ||
 			err="${err:+$err; }$c --help: exit $rc, first line '$(echo "$out" | head -n 1)'"
 		[ "$($L help $c)" = "$out" ] || err="${err:+$err; }help $c differs from $c --help"
 	done
 	out=$($L --help); rc=$?
-	[ $rc = 0 ] && [ "$(echo "$out" | grep -cE '^  (attach|detach|list|status|events|help) ')" = 6 ] ||
-		err="${err:+$err; }--help: exit $rc, not the 6 commands: $out"
+	[ $rc = 0 ] && [ "$(echo "$out" | grep -cE '^  (attach|detach|list|status|events|service|help) ')" = 7 ] ||
+		err="${err:+$err; }--help: exit $rc, not the 7 commands: $out"
 	out=$($L --version); rc=$?
 	[ "$rc:$out" = "0:bpf-oom $ver" ] || err="${err:+$err; }--version: expected 'bpf-oom $ver', got $rc: $out"
 	out=$($L attach --bogus oom_kernel_default 2>&1); rc=$?

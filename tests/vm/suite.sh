@@ -60,6 +60,8 @@ done
 loader_test
 psi_loader_test
 cmd_test
+. /bpf-oom/service.sh
+service_test
 
 # Every memcg the tests created is gone once nothing pins it: a leaked css
 # reference (a kfunc that takes one and never drops it) keeps it "dying".
