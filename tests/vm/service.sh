@@ -285,6 +285,26 @@ oomd_like 0" ] || err="${err:+$err; }attached after the reload: $(attached)"
 	echo "# $npids OOMs across the reload: ${old_handled:-?} before the swap, ${new_handled:-?} after"
 	if [ -n "$err" ]; then fail $t "$err"; else pass $t; fi
 
+	# A cgroup a knob names, removed and created again under the same path:
+	# another cgroup (another id). The Set= line is the same text, but the
+	# reload replaces that policy, so the knob names the live cgroup.
+	t=service_reload_recreated_cgroup_swaps
+	rmdir $CG/svc_watch && mkdir $CG/svc_watch
+	kill -HUP $SVC
+	wait_file $SV/n/7 600
+	last=$(grep "^bpf-oom: reloaded: " $SV/err | tail -n 1)
+	if [ ! -e $SV/n/7 ] || [ "$(cat $SV/n/7)" != "READY=1
+STATUS=attached 2 policies" ]; then
+		fail $t "the reload did not end with READY=1, attached 2: $(cat $SV/n/7 2>/dev/null); $(tail -n 3 $SV/err)"
+	elif [ "$last" != "bpf-oom: reloaded: 2 policies: 1 kept, 1 replaced in place, 0 attached to new targets, 0 targets left" ]; then
+		fail $t "expected oomd_like replaced in place, oom_largest_task kept; got: $last"
+	elif [ "$(attached)" != "oom_largest_task $id
+oomd_like 0" ]; then
+		fail $t "attached after the reload: $(attached)"
+	else
+		pass $t
+	fi
+
 	# SIGTERM: everything detached, STOPPING=1, exit 0, the gauge 0.
 	t=service_sigterm_detaches
 	kill -TERM $SVC
@@ -300,6 +320,35 @@ STATUS=detaching 2 policies" ]; then
 		fail $t "the last notification is not STOPPING=1: $(cat $last)"
 	elif ! grep -qx "bpf_oom_policies_attached 0" $SV/metrics/bpf-oom.prom; then
 		fail $t "the metrics still count attached policies: $(grep attached $SV/metrics/bpf-oom.prom)"
+	else
+		pass $t
+	fi
+
+	# Two files with the same PSI-only policy: two instances; a reload keeps
+	# each (one running instance stands for one file), and the stop closes
+	# each once (exit 0, nothing left).
+	t=service_reload_twin_files_kept_apart
+	mkdir -p $SV/twin
+	printf 'Policy=psi_mem_guard\nSet=dry_run=1\n' >$SV/twin/10-a.conf
+	printf 'Policy=psi_mem_guard\nSet=dry_run=1\n' >$SV/twin/20-b.conf
+	rm -f $SV/n/*
+	service_start $SV/twin
+	wait_file $SV/n/1 1200
+	kill -HUP $SVC
+	wait_file $SV/n/3 600
+	kill -TERM $SVC
+	wait $SVC
+	rc=$?
+	last=$(grep "^bpf-oom: reloaded: " $SV/err | tail -n 1)
+	if [ "$(cat $SV/n/1 2>/dev/null)" != "READY=1
+STATUS=attached 2 policies" ]; then
+		fail $t "no READY=1 with 2 policies: $(cat $SV/n/1 2>/dev/null); $(tail -n 3 $SV/err)"
+	elif [ "$last" != "bpf-oom: reloaded: 2 policies: 2 kept, 0 replaced in place, 0 attached to new targets, 0 targets left" ]; then
+		fail $t "expected both kept; got: $last"
+	elif [ $rc != 0 ]; then
+		fail $t "expected exit 0 after SIGTERM, got $rc: $(tail -n 3 $SV/err)"
+	elif ! $L status --json | grep -q '"psi":{"triggers":0,"list":\[\]}'; then
+		fail $t "PSI triggers left after the service exited: $($L status --json)"
 	else
 		pass $t
 	fi
@@ -326,6 +375,9 @@ STATUS=detaching 2 policies" ]; then
 		"bpf-oom: $B/10-a.conf:2: unknown key 'Cgroupe' (the keys are Policy, Cgroup, Map and Set)" \
 		10-a.conf "Policy=oom_largest_task
 Cgroupe=/svc_cg"
+	bad_config service_refuses_relative_policy_path \
+		"bpf-oom: $B/10-a.conf:1: Policy=policies/x.bpf.o: a relative path: give an absolute path, or the name of an installed policy" \
+		10-a.conf "Policy=policies/x.bpf.o"
 	bad_config service_refuses_missing_policy_key \
 		"bpf-oom: $B/20-b.conf: no Policy= line: which policy to attach?" \
 		10-a.conf "Policy=oom_largest_task" 20-b.conf "Cgroup=/svc_cg"
