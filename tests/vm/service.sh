@@ -331,7 +331,8 @@ STATUS=detaching 2 policies" ]; then
 	mkdir -p $SV/twin
 	printf 'Policy=psi_mem_guard\nSet=dry_run=1\n' >$SV/twin/10-a.conf
 	printf 'Policy=psi_mem_guard\nSet=dry_run=1\n' >$SV/twin/20-b.conf
-	rm -f $SV/n/*
+	sinks_stop
+	sinks_start	# notifications numbered from 1 again
 	service_start $SV/twin
 	wait_file $SV/n/1 1200
 	kill -HUP $SVC
