@@ -78,6 +78,14 @@ if [ "$dying" = 0 ]; then
 	pass $t
 else
 	fail $t "$dying cgroup(s) still dying 10 s after the tests removed them"
+	# where: every live cgroup with dying descendants, and the memory
+	# the root still has charged to dying ones (kernel memory, page cache)
+	for f in $(find /sys/fs/cgroup -name cgroup.stat); do
+		n=$(sed -n 's/^nr_dying_descendants //p' "$f")
+		[ "$n" != 0 ] && echo "#   ${f%/cgroup.stat}: $n dying below"
+	done
+	grep -E '^(anon|file|kernel|slab|percpu|sock|shmem) ' /sys/fs/cgroup/memory.stat 2>/dev/null |
+		sed 's/^/#   root memory.stat: /'
 fi
 
 # rmmod racing a detach, five times: the module cannot go while the policy
