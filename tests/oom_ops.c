@@ -992,6 +992,27 @@ static int occurrences(const char *hay, const char *needle)
 	return n;
 }
 
+/*
+ * Both policies of oom_update loaded for @target (0: system-wide), A
+ * attached: its link in *@link, NULL if a step failed (said by a CHECK).
+ * The skeleton, or NULL; the caller destroys both.
+ */
+static struct oom_update_bpf *upd_load_attach_a(unsigned long long target, struct bpf_link **link)
+{
+	struct oom_update_bpf *skel = oom_update_bpf__open();
+
+	*link = NULL;
+	if (!CHECK_PTR(skel, "open oom_update"))
+		return NULL;
+	skel->struct_ops.upd_a->cgroup_id = target;
+	skel->struct_ops.upd_b->cgroup_id = target;
+	if (!CHECK_OK(oom_update_bpf__load(skel), "load oom_update"))
+		return skel;
+	*link = bpf_map__attach_struct_ops(skel->maps.upd_a);
+	CHECK_PTR(*link, "attach A");
+	return skel;
+}
+
 /* "(system-wide)" or "(cgroup N)", as the kill lines name a target */
 static const char *upd_where(unsigned long long target, char *buf, size_t len)
 {
@@ -1041,15 +1062,8 @@ static void update_case(bool in_cgroup)
 	if (in_cgroup)
 		target = tl_cg_id(UPD_CG);
 	upd_where(target, where, sizeof(where));
-	skel = oom_update_bpf__open();
-	if (!CHECK_PTR(skel, "open oom_update"))
-		goto out;
-	skel->struct_ops.upd_a->cgroup_id = target;
-	skel->struct_ops.upd_b->cgroup_id = target;
-	if (!CHECK_OK(oom_update_bpf__load(skel), "load oom_update"))
-		goto out;
-	link = bpf_map__attach_struct_ops(skel->maps.upd_a);
-	if (!CHECK_PTR(link, "attach A"))
+	skel = upd_load_attach_a(target, &link);
+	if (!link)
 		goto out;
 	kfd = tl_kmsg_open();
 
@@ -1289,15 +1303,8 @@ static void test_oom_update_during_ooms(void)
 		goto out;
 	cg = tl_cg_id(UPD_CG);
 	upd_where(cg, where, sizeof(where));
-	skel = oom_update_bpf__open();
-	if (!CHECK_PTR(skel, "open oom_update"))
-		goto out;
-	skel->struct_ops.upd_a->cgroup_id = cg;
-	skel->struct_ops.upd_b->cgroup_id = cg;
-	if (!CHECK_OK(oom_update_bpf__load(skel), "load oom_update"))
-		goto out;
-	link = bpf_map__attach_struct_ops(skel->maps.upd_a);
-	if (!CHECK_PTR(link, "attach A"))
+	skel = upd_load_attach_a(cg, &link);
+	if (!link)
 		goto out;
 	kfd = tl_kmsg_open();
 	loop = tl_spawn_in_cg(UPD_CG, upd_loop_fn, s);
@@ -1383,15 +1390,8 @@ static void test_oom_update_same_map(void)
 	if (!upd_cg_create())
 		goto out;
 	cg = tl_cg_id(UPD_CG);
-	skel = oom_update_bpf__open();
-	if (!CHECK_PTR(skel, "open oom_update"))
-		goto out;
-	skel->struct_ops.upd_a->cgroup_id = cg;
-	skel->struct_ops.upd_b->cgroup_id = cg;
-	if (!CHECK_OK(oom_update_bpf__load(skel), "load oom_update"))
-		goto out;
-	link = bpf_map__attach_struct_ops(skel->maps.upd_a);
-	if (!CHECK_PTR(link, "attach A"))
+	skel = upd_load_attach_a(cg, &link);
+	if (!link)
 		goto out;
 	kfd = tl_kmsg_open();
 	upd_one_oom("the OOM before the update");
@@ -1440,15 +1440,8 @@ static void test_oom_update_after_cgroup_removed(void)
 	if (!upd_cg_create())
 		goto out;
 	cg = tl_cg_id(UPD_CG);
-	skel = oom_update_bpf__open();
-	if (!CHECK_PTR(skel, "open oom_update"))
-		goto out;
-	skel->struct_ops.upd_a->cgroup_id = cg;
-	skel->struct_ops.upd_b->cgroup_id = cg;
-	if (!CHECK_OK(oom_update_bpf__load(skel), "load oom_update"))
-		goto out;
-	link = bpf_map__attach_struct_ops(skel->maps.upd_a);
-	if (!CHECK_PTR(link, "attach A"))
+	skel = upd_load_attach_a(cg, &link);
+	if (!link)
 		goto out;
 	kfd = tl_kmsg_open();
 

@@ -18,6 +18,28 @@ memcg_oom() {
 	sh -c "echo \$\$ >$CG/$1/cgroup.procs; exec dd if=/dev/zero of=/dev/null bs=64M count=1" 2>/dev/null
 }
 
+# bpf-oom events -n 1 (output in /tmp/$2_events.out and .err) following one
+# memcg OOM in cgroup $1: a 64 MiB dd under 16 MiB, no swap. Sets dd (its
+# pid), dd_rc (its exit status), ev_rc (events' exit status) and line (what
+# events printed).
+events_one_memcg_oom() {
+	$L events -n 1 >/tmp/$2_events.out 2>/tmp/$2_events.err &
+	ev=$!
+	i=0
+	while ! grep -q "following decision records" /tmp/$2_events.err && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	echo 16777216 >$CG/$1/memory.max
+	echo 0 >$CG/$1/memory.swap.max 2>/dev/null
+	sh -c "echo \$\$ >/tmp/$2_dd.pid; echo \$\$ >$CG/$1/cgroup.procs; exec dd if=/dev/zero of=/dev/null bs=64M count=1" 2>/dev/null
+	dd_rc=$?
+	dd=$(cat /tmp/$2_dd.pid)
+	i=0
+	while kill -0 $ev 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	kill $ev 2>/dev/null
+	wait $ev
+	ev_rc=$?
+	line=$(cat /tmp/$2_events.out)
+}
+
 loader_test() {
 	t=loader_attaches_to_cgroup
 	mkdir -p $CG/loader_cg
@@ -453,21 +475,7 @@ $st1"
 
 	# events in text mode: one record of a real memcg OOM, then exit 0.
 	t=cmd_events_text_record
-	$L events -n 1 >/tmp/cmd_events.out 2>/tmp/cmd_events.err &
-	ev=$!
-	i=0
-	while ! grep -q "following decision records" /tmp/cmd_events.err && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-	echo 16777216 >$CG/cmd_cg/memory.max
-	echo 0 >$CG/cmd_cg/memory.swap.max 2>/dev/null
-	sh -c "echo \$\$ >/tmp/cmd_dd.pid; echo \$\$ >$CG/cmd_cg/cgroup.procs; exec dd if=/dev/zero of=/dev/null bs=64M count=1" 2>/dev/null
-	dd_rc=$?
-	dd=$(cat /tmp/cmd_dd.pid)
-	i=0
-	while kill -0 $ev 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-	kill $ev 2>/dev/null
-	wait $ev
-	ev_rc=$?
-	line=$(cat /tmp/cmd_events.out)
+	events_one_memcg_oom cmd_cg cmd
 	ep=$(echo "$line" | sed -n 's/^.* episode \([0-9]*\) .*$/\1/p')
 	want="^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3} episode [1-9][0-9]* oom_kernel_default \\(cgroup\\): memcg_oom /cmd_cg, dry_run \\(dry_run\\) victim=dd\\[$dd\\] rss=[1-9][0-9]*kB swap=0kB adj=0 cgroup=$id kernel killed=dd\\[$dd\\] rss=[1-9][0-9]*kB swap=0kB adj=0 cgroup=$id, [0-9]+\\.[0-9] us\$"
 	if [ $ev_rc != 0 ]; then

@@ -28,20 +28,7 @@ else
 		err="attach under lockdown: $out"
 fi
 if [ -z "$err" ]; then
-	$L events -n 1 >/tmp/lk_events.out 2>/tmp/lk_events.err &
-	ev=$!
-	i=0
-	while ! grep -q "following decision records" /tmp/lk_events.err && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-	echo 16777216 >$CG/lockdown/memory.max
-	sh -c "echo \$\$ >/tmp/lk_dd.pid; echo \$\$ >$CG/lockdown/cgroup.procs; exec dd if=/dev/zero of=/dev/null bs=64M count=1" 2>/dev/null
-	dd_rc=$?
-	dd=$(cat /tmp/lk_dd.pid)
-	i=0
-	while kill -0 $ev 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-	kill $ev 2>/dev/null
-	wait $ev
-	ev_rc=$?
-	line=$(cat /tmp/lk_events.out)
+	events_one_memcg_oom lockdown lk
 	if [ $dd_rc != 137 ]; then
 		err="dd in /lockdown was not killed (exit $dd_rc)"
 	elif [ $ev_rc != 0 ] || [ "$(echo "$line" | wc -l)" != 1 ] ||
